@@ -1,0 +1,154 @@
+"""Command line: ``shangquan info FILE`` (more commands join as the tool grows).
+
+A user's mistake (bad file, bad option) prints one line naming the input and the
+problem and exits with status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from geo.datum import parse_datum
+from geo.errors import ShangquanError
+from shangquan import __version__
+from shangquan.paths import DEFAULT_TAXONOMY
+from shangquan.pipeline import Options, prepare, summary
+
+log = logging.getLogger("shangquan")
+
+EXIT_INPUT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="shangquan",
+        description="商圈 shangquan — Shanghai commercial districts and 15-minute life circles",
+    )
+    p.add_argument("--version", action="version", version=f"shangquan {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = p.add_subparsers(dest="command", required=True)
+    info = sub.add_parser(
+        "info",
+        help="summarise an OSM extract: walk network, POIs per category, snapping",
+        description="Read an OSM extract (.osm.pbf/.osm/.osm.gz/.osm.bz2), build its walk "
+        "network and report nodes, edges, km, islands, POIs per category and unsnapped points.",
+    )
+    info.add_argument("file", type=Path, help="OSM extract")
+    info.add_argument("--poi", type=Path, help="extra POI table (CSV/XLSX/GeoJSON) to classify and snap")
+    info.add_argument("--datum", default="wgs84", help="datum of --poi: wgs84 | gcj02 | bd09 (default wgs84)")
+    info.add_argument("--taxonomy", type=Path, default=DEFAULT_TAXONOMY, help="POI taxonomy TOML")
+    info.add_argument("--max-snap-m", type=float, default=200.0, help="max snap distance in metres (default 200)")
+    info.add_argument("--largest-only", action="store_true",
+                      help="keep only the largest connected component (default: also keep "
+                      "components with ≥10%% of the walk length as separate regions)")
+    info.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    info.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``shangquan`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "info":
+            return _info(args)
+    except ShangquanError as exc:
+        print(f"shangquan: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print("shangquan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    if args.max_snap_m <= 0:
+        print("shangquan: error: --max-snap-m must be a positive number of metres", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    options = Options(
+        taxonomy_path=args.taxonomy,
+        max_snap_m=args.max_snap_m,
+        region_min_share=1.0 if args.largest_only else Options().region_min_share,
+        progress=not args.quiet and not args.json and sys.stderr.isatty(),
+    )
+    prep = prepare(args.file, options=options, poi_table=args.poi, datum=parse_datum(args.datum))
+    doc = summary(prep)
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(format_info(doc))
+    return 0
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def format_info(doc: dict[str, Any]) -> str:
+    """Human-readable ``info`` report."""
+    net, rd = doc["network"], doc["read"]
+    b = doc["bbox_wgs84"]
+    lines = [
+        f"{doc['file']}  ({doc['size_bytes'] / 1e6:.1f} MB, read in {rd['seconds']:.1f} s)",
+        f"  bbox (WGS84)    {b[0]:.5f}, {b[1]:.5f} — {b[2]:.5f}, {b[3]:.5f}",
+        f"  metric CRS      {doc['crs']}",
+        f"  walk network    {_n(net['nodes'])} nodes · {_n(net['edges'])} edges · "
+        f"{net['length_km']:,.1f} km  ({_n(net['vertices'])} OSM nodes on "
+        f"{_n(net['walkable_ways'])} walkable ways of {_n(rd['highway_ways'])} highways)",
+        f"  components      {net['components']}: {net['regions']} kept as walk region(s); "
+        f"{_n(net['island_nodes'])} island nodes dropped",
+        f"  footways        {'yes' if doc['footways'] else 'none (roads only)'}",
+        f"  water           {doc['water_features']} features"
+        f"{'' if doc['water_checked_when_snapping'] else ' (none block snapping)'}",
+        "  context         " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in doc["context"].items()),
+        "",
+        f"  POIs per category (snap ≤ {doc['max_snap_m']:.0f} m)",
+    ]
+    has_table = "table" in doc
+    head = f"    {'category':<16}{'类别':<12}{'OSM':>7}{'unsnapped':>11}"
+    lines.append(head + (f"{'table':>8}{'unsnapped':>11}" if has_table else ""))
+    for cid, c in doc["poi_categories"].items():
+        row = f"    {cid:<16}{c['name_zh']:<12}{c['osm']:>7}{c['osm_unsnapped']:>11}"
+        if has_table:
+            row += f"{c['table']:>8}{c['table_unsnapped']:>11}"
+        lines.append(row)
+    lines += _report_lines("OSM", doc["osm_pois"])
+    if has_table:
+        t = doc["table"]
+        lines += ["", f"  table           {t['file']} ({t['encoding']}): {t['summary']}"]
+        lines += [f"    row {p['row']}: {p['reason']}" for p in t["problems"][:10]]
+        if len(t["problems"]) > 10:
+            lines.append(f"    … {len(t['problems']) - 10} more (see --json)")
+        lines += _report_lines("table", t)
+    lines += ["", "  datum           " + "; ".join(doc["datum_notes"])]
+    lines += [f"  note            {n}" for n in doc["notes"]]
+    return "\n".join(lines)
+
+
+def _report_lines(label: str, r: dict[str, Any]) -> list[str]:
+    snap = r["snap"]
+    top = ", ".join(f"{k} {v}" for k, v in r["top_unmatched"][:5])
+    return [
+        f"  {label} candidates  {r['candidates']:,}: matched {r['matched']:,}, unmatched "
+        f"{r['unmatched']:,}, excluded by name {r['excluded']:,}, ambiguous {r['ambiguous']:,}, "
+        f"not daily-life {r['ignored']:,}",
+        f"  {label} unsnapped   {snap['too_far'] + snap['across_water'] + snap['invalid']:,} "
+        f"(too far {snap['too_far']}, across water {snap['across_water']}, "
+        f"invalid {snap['invalid']})",
+        *([f"  top unmatched   {top}"] if top else []),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
