@@ -29,7 +29,7 @@ def utm_epsg_for(lon: float, lat: float) -> int:
     if not (-180.0 <= lon <= 180.0 and -80.0 <= lat <= 84.0):
         msg = f"({lon}, {lat}) is outside the UTM range; pass an explicit metric CRS instead"
         raise InputDataError(msg)
-    zone = min(int(math.floor((lon + 180.0) / 6.0)) + 1, 60)
+    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     return (32600 if lat >= 0 else 32700) + zone
 
 
@@ -60,12 +60,16 @@ class Projector:
         """Projector for the UTM zone around ``(lon, lat)``."""
         return cls.for_crs(f"EPSG:{utm_epsg_for(lon, lat)}")
 
-    def to_xy(self, lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def to_xy(
+        self, lon: ArrayLike, lat: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Project WGS84 degrees to metres."""
         x, y = self._fwd.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
-    def to_lonlat(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def to_lonlat(
+        self, x: ArrayLike, y: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Unproject metres to WGS84 degrees."""
         lon, lat = self._inv.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)

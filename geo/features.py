@@ -23,8 +23,17 @@ from geo.errors import InputDataError
 
 STATUSES = frozenset({"sourced", "secondary", "assumption", "unverified", "planner-supplied"})
 _CATEGORY_FIELDS = frozenset(
-    {"name_zh", "name_en", "status", "note", "tags", "keywords_zh", "keywords_en", "exclude",
-     "overlaps"}
+    {
+        "name_zh",
+        "name_en",
+        "status",
+        "note",
+        "tags",
+        "keywords_zh",
+        "keywords_en",
+        "exclude",
+        "overlaps",
+    }
 )
 _REQUIRED = ("name_zh", "name_en", "status")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -304,13 +313,17 @@ def _category(cid: str, raw: Any, problems: list[str]) -> Category | None:
     if not _ID_RE.match(cid):
         problems.append(f"{where}: id must be lower_snake_case ASCII")
     for key in sorted(set(raw) - _CATEGORY_FIELDS):
-        problems.append(f"{where}: unknown field {key!r} (known: {', '.join(sorted(_CATEGORY_FIELDS))})")
+        problems.append(
+            f"{where}: unknown field {key!r} (known: {', '.join(sorted(_CATEGORY_FIELDS))})"
+        )
     for key in _REQUIRED:
         if not isinstance(raw.get(key), str) or not raw.get(key):
             problems.append(f"{where}: missing field {key!r}")
     status = raw.get("status")
     if isinstance(status, str) and status and status not in STATUSES:
-        problems.append(f"{where}: unknown status {status!r} (use one of {', '.join(sorted(STATUSES))})")
+        problems.append(
+            f"{where}: unknown status {status!r} (use one of {', '.join(sorted(STATUSES))})"
+        )
     rules = _rules(raw.get("tags", []), f"{where}.tags", problems)
     lists = {}
     for key in ("keywords_zh", "keywords_en", "exclude", "overlaps"):

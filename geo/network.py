@@ -95,8 +95,11 @@ class WalkNetwork:
             g.add_node(i, osmid=int(self.node_osm_id[i]), x=float(xy[i, 0]), y=float(xy[i, 1]))
         for e in range(len(self.edge_u)):
             g.add_edge(
-                int(self.edge_u[e]), int(self.edge_v[e]), key=e,
-                length=float(self.edge_length_m[e]), osmid=int(self.edge_way_id[e]),
+                int(self.edge_u[e]),
+                int(self.edge_v[e]),
+                key=e,
+                length=float(self.edge_length_m[e]),
+                osmid=int(self.edge_way_id[e]),
             )
         return g
 
@@ -215,7 +218,7 @@ def _split_into_edges(
     return _Edges(
         edge_u_vertex=seg_a[edge_first_seg],
         edge_v_vertex=seg_b[edge_last_seg],
-        edge_length_m=np.bincount(seg_edge, weights=seg_len, minlength=n_edges),
+        edge_length_m=np.bincount(seg_edge, weights=seg_len, minlength=n_edges).astype(np.float64),
         edge_way_id=piece_way[piece_of_ref[seg_from[edge_first_seg]]],
         seg_a=seg_a,
         seg_b=seg_b,
@@ -225,7 +228,9 @@ def _split_into_edges(
     )
 
 
-def _csr(u: NDArray[np.integer], v: NDArray[np.integer], w: NDArray[np.float64], n: int) -> sp.csr_matrix:
+def _csr(
+    u: NDArray[np.integer], v: NDArray[np.integer], w: NDArray[np.float64], n: int
+) -> sp.csr_matrix:
     """Symmetric CSR matrix of the shortest parallel edge between each node pair."""
     loop = u == v
     u, v, w = u[~loop], v[~loop], np.maximum(w[~loop], _MIN_EDGE_M)

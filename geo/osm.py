@@ -38,8 +38,16 @@ DEFAULT_POI_KEYS = frozenset(
 )
 #: Tags copied into POI columns (the full tag dict is kept in ``tags``).
 POI_COLUMNS = (
-    "name", "name:zh", "name:en", "brand", "shop", "amenity", "cuisine",
-    "healthcare", "vending", "opening_hours",
+    "name",
+    "name:zh",
+    "name:en",
+    "brand",
+    "shop",
+    "amenity",
+    "cuisine",
+    "healthcare",
+    "vending",
+    "opening_hours",
 )
 STREET_COLUMNS = ("name", "name:zh", "name:en", "highway")
 WATER_LINE_KINDS = frozenset({"river", "canal", "stream", "drain", "ditch"})
@@ -220,12 +228,16 @@ def _single_pass(path: Path, col: _Collector, *, progress: bool) -> None:
     )
     wkb = osmium.geom.WKBFactory()
     bar = tqdm(
-        desc=f"reading {path.name}", unit=" obj", unit_scale=True, disable=not progress,
+        desc=f"reading {path.name}",
+        unit=" obj",
+        unit_scale=True,
+        disable=not progress,
         leave=False,
     )
     n = 0
     try:
-        for obj in fp:
+        for raw in fp:
+            obj: Any = raw  # pyosmium's union type includes Changeset, which never occurs here
             n += 1
             if n % _PROGRESS_EVERY == 0:
                 bar.update(_PROGRESS_EVERY)
@@ -268,7 +280,9 @@ def _on_node(node: Any, col: _Collector) -> None:
         col.pois.append(_poi_row("node", node.id, lon, lat, tags))
 
 
-def _poi_row(osm_type: str, osm_id: int, lon: float, lat: float, tags: dict[str, str]) -> dict[str, Any]:
+def _poi_row(
+    osm_type: str, osm_id: int, lon: float, lat: float, tags: dict[str, str]
+) -> dict[str, Any]:
     row: dict[str, Any] = {"osm_type": osm_type, "osm_id": osm_id, "lon": lon, "lat": lat}
     for key in POI_COLUMNS:
         row[key] = tags.get(key)
@@ -342,7 +356,9 @@ def _line_wkb(lons: list[float], lats: list[float]) -> bytes:
     return shapely.to_wkb(shapely.linestrings(lons, lats))
 
 
-def _representative_lonlat(lons: list[float], lats: list[float], *, closed: bool) -> tuple[float, float]:
+def _representative_lonlat(
+    lons: list[float], lats: list[float], *, closed: bool
+) -> tuple[float, float]:
     """A point inside a closed way's polygon, or the middle vertex of an open way."""
     if closed and len(lons) >= 4:
         poly = shapely.polygons(np.column_stack([lons, lats]))
@@ -373,7 +389,9 @@ def _on_area(area: Any, col: _Collector, wkb: Any) -> None:
     if wanted == "water":
         col.water.append(("area", tags.get("name"), geom))
     elif wanted == "building":
-        col.buildings.append((tags["building"], tags.get("building:levels"), tags.get("name"), geom))
+        col.buildings.append(
+            (tags["building"], tags.get("building:levels"), tags.get("name"), geom)
+        )
     elif wanted == "landuse":
         col.landuse.append((tags["landuse"], tags.get("name"), geom))
     elif wanted == "admin":
@@ -471,13 +489,15 @@ def named_streets(highways: WayPieces) -> gpd.GeoDataFrame:
     named = highways.attrs["name"].notna().to_numpy()
     idx = np.flatnonzero(named)
     starts, ends = highways.offsets[idx], highways.offsets[idx + 1]
-    sel = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)]) if len(
-        idx
-    ) else np.zeros(0, dtype=np.int64)
+    sel = (
+        np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+        if len(idx)
+        else np.zeros(0, dtype=np.int64)
+    )
     piece = np.repeat(np.arange(len(idx)), ends - starts)
-    lines = shapely.linestrings(highways.lon[sel], highways.lat[sel], indices=piece) if len(
-        idx
-    ) else []
+    lines = (
+        shapely.linestrings(highways.lon[sel], highways.lat[sel], indices=piece) if len(idx) else []
+    )
     df = highways.attrs.iloc[idx].reset_index(drop=True)
     df.insert(0, "osm_id", highways.way_id[idx])
     return gpd.GeoDataFrame(df, geometry=lines, crs="EPSG:4326")

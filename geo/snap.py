@@ -176,7 +176,9 @@ def _avoid_water(
     for i in blocked:
         cand = index.tree.query(shapely.points(pts_xy[i]), predicate="dwithin", distance=max_snap_m)
         cand_seg = np.asarray(cand, dtype=np.int64)
-        c_foot, c_t = _project(index.network, np.repeat(pts_xy[i : i + 1], len(cand_seg), 0), cand_seg)
+        c_foot, c_t = _project(
+            index.network, np.repeat(pts_xy[i : i + 1], len(cand_seg), 0), cand_seg
+        )
         dist = np.hypot(*(c_foot - pts_xy[i]).T)
         order = np.argsort(dist, kind="stable")
         ok = ~water.blocks(np.repeat(pts_xy[i : i + 1], len(order), 0), c_foot[order])

@@ -26,9 +26,24 @@ class WalkRules:
 
     excluded_highways: frozenset[str] = frozenset(
         {
-            "abandoned", "bus_guideway", "construction", "motorway", "motorway_link",
-            "no", "planned", "platform", "proposed", "raceway", "razed", "disused",
-            "escape", "busway", "bus_stop", "elevator", "emergency_bay", "rest_area",
+            "abandoned",
+            "bus_guideway",
+            "construction",
+            "motorway",
+            "motorway_link",
+            "no",
+            "planned",
+            "platform",
+            "proposed",
+            "raceway",
+            "razed",
+            "disused",
+            "escape",
+            "busway",
+            "bus_stop",
+            "elevator",
+            "emergency_bay",
+            "rest_area",
             "services",
         }
     )

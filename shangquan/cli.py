@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         description="商圈 shangquan — Shanghai commercial districts and 15-minute life circles",
     )
     p.add_argument("--version", action="version", version=f"shangquan {__version__}")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     info = sub.add_parser(
         "info",
@@ -41,15 +44,34 @@ def _parser() -> argparse.ArgumentParser:
         "network and report nodes, edges, km, islands, POIs per category and unsnapped points.",
     )
     info.add_argument("file", type=Path, help="OSM extract")
-    info.add_argument("--poi", type=Path, help="extra POI table (CSV/XLSX/GeoJSON) to classify and snap")
-    info.add_argument("--datum", default="wgs84", help="datum of --poi: wgs84 | gcj02 | bd09 (default wgs84)")
+    info.add_argument(
+        "--poi", type=Path, help="extra POI table (CSV/XLSX/GeoJSON) to classify and snap"
+    )
+    info.add_argument(
+        "--datum", default="wgs84", help="datum of --poi: wgs84 | gcj02 | bd09 (default wgs84)"
+    )
     info.add_argument("--taxonomy", type=Path, default=DEFAULT_TAXONOMY, help="POI taxonomy TOML")
-    info.add_argument("--max-snap-m", type=float, default=200.0, help="max snap distance in metres (default 200)")
-    info.add_argument("--largest-only", action="store_true",
-                      help="keep only the largest connected component (default: also keep "
-                      "components with ≥10%% of the walk length as separate regions)")
+    info.add_argument(
+        "--max-snap-m", type=float, default=200.0, help="max snap distance in metres (default 200)"
+    )
+    info.add_argument(
+        "--largest-only",
+        action="store_true",
+        help="keep only the largest connected component (default: also keep "
+        "components with ≥10%% of the walk length as separate regions)",
+    )
     info.add_argument("--json", action="store_true", help="print machine-readable JSON")
     info.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    fetch = sub.add_parser(
+        "fetch",
+        help="(online, optional) download an area from Overpass into a local .osm file",
+        description="Geocode a place (osmnx/Nominatim) or take a bbox, download every OSM object "
+        "in it from Overpass and save it, so later runs are reproducible offline.",
+    )
+    where = fetch.add_mutually_exclusive_group(required=True)
+    where.add_argument("--place", help='place name, e.g. "黄浦区, 上海市"')
+    where.add_argument("--bbox", help="west,south,east,north in WGS84 degrees")
+    fetch.add_argument("--out", type=Path, required=True, help="output .osm file")
     return p
 
 
@@ -63,8 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "info":
             return _info(args)
+        if args.command == "fetch":
+            return _fetch(args)
     except ShangquanError as exc:
-        print(f"shangquan: error: {exc}", file=sys.stderr)
+        _fail(str(exc))
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("shangquan: interrupted", file=sys.stderr)
@@ -74,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _info(args: argparse.Namespace) -> int:
     if args.max_snap_m <= 0:
-        print("shangquan: error: --max-snap-m must be a positive number of metres", file=sys.stderr)
+        _fail("--max-snap-m must be a positive number of metres")
         return EXIT_INPUT_ERROR
     options = Options(
         taxonomy_path=args.taxonomy,
@@ -89,6 +113,37 @@ def _info(args: argparse.Namespace) -> int:
     else:
         print(format_info(doc))
     return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from geo.overpass import download_extract, place_bbox
+
+    if args.bbox:
+        try:
+            w, s, e, n = (float(v) for v in args.bbox.split(","))
+        except ValueError:
+            _fail("--bbox must be west,south,east,north")
+            return EXIT_INPUT_ERROR
+        bbox = (w, s, e, n)
+    else:
+        bbox = place_bbox(args.place)
+    out = download_extract(args.out, bbox=bbox)
+    print(f"saved {out}; next: shangquan info {out}")
+    return 0
+
+
+def _fail(message: str) -> None:
+    """The one line a user sees for their mistake."""
+    print(f"shangquan: error: {message}", file=sys.stderr)
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text`` (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
 
 
 def _n(x: float) -> str:
@@ -111,15 +166,16 @@ def format_info(doc: dict[str, Any]) -> str:
         f"  footways        {'yes' if doc['footways'] else 'none (roads only)'}",
         f"  water           {doc['water_features']} features"
         f"{'' if doc['water_checked_when_snapping'] else ' (none block snapping)'}",
-        "  context         " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in doc["context"].items()),
+        "  context         "
+        + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in doc["context"].items()),
         "",
         f"  POIs per category (snap ≤ {doc['max_snap_m']:.0f} m)",
     ]
     has_table = "table" in doc
-    head = f"    {'category':<16}{'类别':<12}{'OSM':>7}{'unsnapped':>11}"
+    head = f"    {'category':<16}{_pad('类别', 18)}{'OSM':>7}{'unsnapped':>11}"
     lines.append(head + (f"{'table':>8}{'unsnapped':>11}" if has_table else ""))
     for cid, c in doc["poi_categories"].items():
-        row = f"    {cid:<16}{c['name_zh']:<12}{c['osm']:>7}{c['osm_unsnapped']:>11}"
+        row = f"    {cid:<16}{_pad(c['name_zh'], 18)}{c['osm']:>7}{c['osm_unsnapped']:>11}"
         if has_table:
             row += f"{c['table']:>8}{c['table_unsnapped']:>11}"
         lines.append(row)

@@ -95,17 +95,43 @@ def prepare(
     projector = Projector.for_crs(network.crs)
     index = EdgeIndex.build(network)
     water = WaterBarrier.from_frame(extract.water.to_crs(network.crs), crs=network.crs)
-    osm_pois = _poi_set(extract.pois, extract.pois["tags"], taxonomy, index, projector, water,
-                        options.max_snap_m, source="osm")
+    osm_pois = _poi_set(
+        extract.pois,
+        extract.pois["tags"],
+        taxonomy,
+        index,
+        projector,
+        water,
+        options.max_snap_m,
+        source="osm",
+    )
     table = table_pois = None
     if poi_table is not None:
         table = read_point_table(poi_table, datum=datum, bbox=extract.bbox)
-        tags = table.points.drop(columns="geometry").astype(object).where(table.points.notna(), None)
-        table_pois = _poi_set(table.points, tags.to_dict("records"), taxonomy, index, projector,
-                              water, options.max_snap_m, source="table")
+        tags = (
+            table.points.drop(columns="geometry").astype(object).where(table.points.notna(), None)
+        )
+        table_pois = _poi_set(
+            table.points,
+            tags.to_dict("records"),
+            taxonomy,
+            index,
+            projector,
+            water,
+            options.max_snap_m,
+            source="table",
+        )
     timings["pois_snap"] = time.perf_counter() - t
-    return Prepared(extract, network, taxonomy, osm_pois, table, table_pois, water is not None,
-                    {k: round(v, 3) for k, v in timings.items()})
+    return Prepared(
+        extract,
+        network,
+        taxonomy,
+        osm_pois,
+        table,
+        table_pois,
+        water is not None,
+        {k: round(v, 3) for k, v in timings.items()},
+    )
 
 
 def _poi_set(
@@ -124,8 +150,13 @@ def _poi_set(
     snapped = snap_points(index, np.column_stack([x, y]), max_snap_m=max_snap_m, water=water)
     base = points.drop(columns=[c for c in ("tags",) if c in points.columns]).reset_index(drop=True)
     extra = pd.DataFrame(
-        {"source": source, "edge": snapped.edge, "dist_along_m": snapped.dist_along_m,
-         "snap_dist_m": snapped.snap_dist_m, "snap_status": snapped.status}
+        {
+            "source": source,
+            "edge": snapped.edge,
+            "dist_along_m": snapped.dist_along_m,
+            "snap_dist_m": snapped.snap_dist_m,
+            "snap_status": snapped.status,
+        }
     )
     frame = pd.concat([base, flags.reset_index(drop=True), extra], axis=1)
     return PoiSet(gpd.GeoDataFrame(frame, geometry="geometry", crs=points.crs), report, snapped)
@@ -144,9 +175,13 @@ def summary(prep: Prepared) -> dict[str, Any]:
     cats = {}
     for c in prep.taxonomy.categories:
         osm_mask = prep.osm_pois.pois[c.id].to_numpy()
-        row = {"name_zh": c.name_zh, "name_en": c.name_en, "status": c.status,
-               "osm": int(osm_mask.sum()),
-               "osm_unsnapped": int((osm_mask & ~prep.osm_pois.snapped.ok).sum())}
+        row = {
+            "name_zh": c.name_zh,
+            "name_en": c.name_en,
+            "status": c.status,
+            "osm": int(osm_mask.sum()),
+            "osm_unsnapped": int((osm_mask & ~prep.osm_pois.snapped.ok).sum()),
+        }
         if prep.table_pois is not None:
             t_mask = prep.table_pois.pois[c.id].to_numpy()
             row["table"] = int(t_mask.sum())
@@ -162,9 +197,12 @@ def summary(prep: Prepared) -> dict[str, Any]:
         "footways": has_footways(ex),
         "water_features": len(ex.water),
         "water_checked_when_snapping": prep.water_checked,
-        "context": {"named_streets": int(ex.highways.attrs["name"].notna().sum()),
-                    "buildings": len(ex.buildings), "landuse": len(ex.landuse),
-                    "admin_boundaries": len(ex.admin)},
+        "context": {
+            "named_streets": int(ex.highways.attrs["name"].notna().sum()),
+            "buildings": len(ex.buildings),
+            "landuse": len(ex.landuse),
+            "admin_boundaries": len(ex.admin),
+        },
         "poi_categories": cats,
         "osm_pois": _report_doc(prep.osm_pois),
         "max_snap_m": prep.osm_pois.snapped.max_snap_m,
@@ -173,18 +211,28 @@ def summary(prep: Prepared) -> dict[str, Any]:
         "timings_s": prep.timings_s,
     }
     if prep.table is not None and prep.table_pois is not None:
-        doc["table"] = {"file": str(prep.table.source), "encoding": prep.table.encoding,
-                        "summary": prep.table.summary(),
-                        "problems": [{"row": p.row, "reason": p.reason} for p in prep.table.problems],
-                        **_report_doc(prep.table_pois)}
+        doc["table"] = {
+            "file": str(prep.table.source),
+            "encoding": prep.table.encoding,
+            "summary": prep.table.summary(),
+            "problems": [{"row": p.row, "reason": p.reason} for p in prep.table.problems],
+            **_report_doc(prep.table_pois),
+        }
     return doc
 
 
 def _report_doc(ps: PoiSet) -> dict[str, Any]:
     r = ps.report
-    return {"candidates": r.total, "matched": r.matched, "unmatched": r.unmatched,
-            "ignored": r.ignored, "excluded": r.excluded, "ambiguous": r.ambiguous,
-            "top_unmatched": r.top_unmatched, "snap": ps.snapped.counts()}
+    return {
+        "candidates": r.total,
+        "matched": r.matched,
+        "unmatched": r.unmatched,
+        "ignored": r.ignored,
+        "excluded": r.excluded,
+        "ambiguous": r.ambiguous,
+        "top_unmatched": r.top_unmatched,
+        "snap": ps.snapped.counts(),
+    }
 
 
 def datum_notes(prep: Prepared) -> list[str]:
@@ -199,14 +247,20 @@ def notes(prep: Prepared) -> list[str]:
     """Caveats a planner must see next to the figures."""
     out = []
     if not has_footways(prep.extract):
-        out.append("no footways or paths in this extract: walking runs on the roads themselves, "
-                   "so reachability is a lower bound of real walkability")
+        out.append(
+            "no footways or paths in this extract: walking runs on the roads themselves, "
+            "so reachability is a lower bound of real walkability"
+        )
     if not prep.water_checked:
         out.append("no water features in this extract: snapping cannot check river crossings")
     if prep.network.stats.regions > 1:
-        out.append(f"the walk network has {prep.network.stats.regions} separate regions "
-                   "(no walkable link between them in this extract, e.g. across the Huangpu)")
+        out.append(
+            f"the walk network has {prep.network.stats.regions} separate regions "
+            "(no walkable link between them in this extract, e.g. across the Huangpu)"
+        )
     if prep.extract.stats.missing_node_refs:
-        out.append(f"{prep.extract.stats.missing_node_refs} way nodes lie outside the extract; "
-                   "those ways were cut at the extract's edge")
+        out.append(
+            f"{prep.extract.stats.missing_node_refs} way nodes lie outside the extract; "
+            "those ways were cut at the extract's edge"
+        )
     return out

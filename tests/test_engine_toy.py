@@ -54,7 +54,9 @@ def test_edge_lengths_match_geodesic(toy_net: WalkNetwork) -> None:
     a = node_index(toy_net, 1)
     b = node_index(toy_net, 3)
     e = np.flatnonzero((toy_net.edge_u == a) & (toy_net.edge_v == b))[0]
-    assert toy_net.edge_length_m[e] == pytest.approx(geo_m(121.470, 31.201, 121.474, 31.201), rel=REL)
+    assert toy_net.edge_length_m[e] == pytest.approx(
+        geo_m(121.470, 31.201, 121.474, 31.201), rel=REL
+    )
     total = sum(
         geo_m(*p)
         for p in [
@@ -81,7 +83,9 @@ def test_poi_mid_edge_reaches_each_end(toy_net: WalkNetwork) -> None:
     assert d.dist_m[node_index(toy_net, 1)] == pytest.approx(to_1 + snap_d, rel=REL)
     assert d.dist_m[node_index(toy_net, 3)] == pytest.approx(to_3 + snap_d, rel=REL)
     # node 5 lies behind the foot=no way: the walk goes 1 … 3 → 4 → 5, not 1 → 5
-    around = to_3 + geo_m(121.474, 31.201, 121.474, 31.203) + geo_m(121.474, 31.203, 121.470, 31.203)
+    around = (
+        to_3 + geo_m(121.474, 31.201, 121.474, 31.203) + geo_m(121.474, 31.203, 121.470, 31.203)
+    )
     assert d.dist_m[node_index(toy_net, 5)] == pytest.approx(around + snap_d, rel=REL)
     no_access = distances_from(toy_net, s, include_access=False)
     assert no_access.dist_m[node_index(toy_net, 1)] == pytest.approx(to_1, rel=REL)
@@ -99,7 +103,9 @@ def test_target_on_same_edge_goes_direct(toy_net: WalkNetwork) -> None:
     src = snap_lonlat(toy_net, 121.4725, 31.2012)
     tgt = snap_lonlat(toy_net, 121.4705, 31.2010)  # on the same edge, 5 m from node 1 side
     d, which = distances_to(toy_net, distances_from(toy_net, src), tgt, sources=src)
-    expected = geo_m(121.4705, 31.2010, 121.4725, 31.2010) + geo_m(121.4725, 31.2012, 121.4725, 31.2010)
+    expected = geo_m(121.4705, 31.2010, 121.4725, 31.2010) + geo_m(
+        121.4725, 31.2012, 121.4725, 31.2010
+    )
     assert d[0] == pytest.approx(expected, rel=REL)
     assert which[0] == 0
 
@@ -109,10 +115,14 @@ def test_snap_never_crosses_the_river(toy_net: WalkNetwork, toy_extract: OsmExtr
     water = WaterBarrier.from_frame(toy_extract.water.to_crs(toy_net.crs), crs=toy_net.crs)
     assert water is not None
     naive = snap_lonlat(toy_net, 121.4710, 31.1996)
-    assert naive.snap_dist_m[0] == pytest.approx(geo_m(121.471, 31.1996, 121.471, 31.1988), rel=1e-3)
+    assert naive.snap_dist_m[0] == pytest.approx(
+        geo_m(121.471, 31.1996, 121.471, 31.1988), rel=1e-3
+    )
     guarded = snap_lonlat(toy_net, 121.4710, 31.1996, water=water)
     assert guarded.status[0] == SnapStatus.SNAPPED
-    assert guarded.snap_dist_m[0] == pytest.approx(geo_m(121.471, 31.1996, 121.471, 31.201), rel=1e-3)
+    assert guarded.snap_dist_m[0] == pytest.approx(
+        geo_m(121.471, 31.1996, 121.471, 31.201), rel=1e-3
+    )
     way_of_edge = toy_net.edge_way_id[guarded.edge[0]]
     assert way_of_edge == 100  # street A, same bank
     # with a 120 m limit its own bank is out of reach: flagged, not joined across the water

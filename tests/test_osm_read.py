@@ -68,12 +68,16 @@ def _truncate(src: Path, dst: Path, keep: float) -> Path:
         ("missing.osm.pbf", None, "file not found"),
         ("empty.osm.pbf", lambda p: p.write_bytes(b""), "empty"),
         ("notes.txt", lambda p: p.write_text("hello"), "unknown OSM file type"),
-        ("garbage.osm.pbf", lambda p: p.write_bytes(b"\x00\x01garbage" * 50), "truncated or corrupt"),
+        (
+            "garbage.osm.pbf",
+            lambda p: p.write_bytes(b"\x00\x01garbage" * 50),
+            "truncated or corrupt",
+        ),
         ("broken.osm", lambda p: p.write_text("<osm><node id='1' lat="), "truncated or corrupt"),
         ("nothing.osm", lambda p: p.write_text("<osm version='0.6'></osm>"), "no OSM"),
     ],
 )
-def test_bad_files_raise_one_clear_error(tmp_path: Path, name: str, make, expect: str) -> None:  # noqa: ANN001
+def test_bad_files_raise_one_clear_error(tmp_path: Path, name: str, make, expect: str) -> None:
     p = tmp_path / name
     if make:
         make(p)

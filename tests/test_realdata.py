@@ -33,7 +33,9 @@ def test_shanghai_roads_read(shanghai_extract: OsmExtract) -> None:
     assert shanghai_extract.water.empty  # roads only: the caller must say so
 
 
-def test_shanghai_all_roads_about_975_km_one_dominant_component(shanghai_extract: OsmExtract) -> None:
+def test_shanghai_all_roads_about_975_km_one_dominant_component(
+    shanghai_extract: OsmExtract,
+) -> None:
     every = dataclasses.replace(
         shanghai_extract.highways, walkable=np.ones(shanghai_extract.highways.n_pieces, bool)
     )
