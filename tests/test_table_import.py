@@ -28,14 +28,8 @@ from geo.table_import import (
     RowProblem,
     read_point_table,
 )
+from tests.conftest import shared_path
 
-REAL_POIS = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "poi"
-    / "shanghai_brand_pois_bd09.csv"
-)
 SHANGHAI_BBOX = (120.8, 30.6, 122.2, 31.95)
 GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -387,9 +381,9 @@ def test_bad_options(tmp_path: Path) -> None:
 
 @pytest.mark.realdata
 def test_real_baidu_pois() -> None:
-    if not REAL_POIS.exists():
-        pytest.skip(f"real data not present: {REAL_POIS}")
-    table = read_point_table(REAL_POIS, datum="bd09", bbox=SHANGHAI_BBOX)
+    table = read_point_table(
+        shared_path("poi", "shanghai_brand_pois_bd09.csv"), datum="bd09", bbox=SHANGHAI_BBOX
+    )
     points = table.points
     assert len(points) + len(table.problems) == 1293
     assert len(points) > 1280
