@@ -111,13 +111,13 @@ def read_source(path: Path) -> Source:
     way_refs: list[list[int]] = []
     way_tags: list[dict[str, str]] = []
     for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             ids.append(obj.id)
             lons.append(obj.location.lon)
             lats.append(obj.location.lat)
             if len(obj.tags):
                 node_tags[obj.id] = {t.k: t.v for t in obj.tags}
-        else:
+        elif isinstance(obj, osmium.osm.Way):
             way_ids.append(obj.id)
             way_refs.append([n.ref for n in obj.nodes])
             way_tags.append({t.k: t.v for t in obj.tags})
@@ -126,8 +126,10 @@ def read_source(path: Path) -> Source:
     worder = np.argsort(np.asarray(way_ids, dtype=np.int64), kind="stable")
     node_id = node_id[order]
     walk_refs = {
-        r for refs, tags in zip(way_refs, way_tags, strict=True)
-        if DEFAULT_WALK_RULES.is_walkable(tags) for r in refs
+        r
+        for refs, tags in zip(way_refs, way_tags, strict=True)
+        if DEFAULT_WALK_RULES.is_walkable(tags)
+        for r in refs
     }
     max_id = max(int(node_id.max()), max(way_ids))
     if max_id >= ID_STRIDE:
@@ -204,8 +206,12 @@ class SeriesFiles:
         )
 
     def ready(self) -> bool:
-        if not (self.meta.is_file() and self.pbf.is_file() and self.xml.is_file()
-                and self.points.is_file()):
+        if not (
+            self.meta.is_file()
+            and self.pbf.is_file()
+            and self.xml.is_file()
+            and self.points.is_file()
+        ):
             return False
         meta = json.loads(self.meta.read_text())
         return bool(meta.get("format_version") == FORMAT_VERSION)
@@ -235,15 +241,18 @@ def write_tiled(src: Source, k: int, files: SeriesFiles) -> dict[str, Any]:
             lats = src.lat + row * dlat
             for i, nid in enumerate(src.node_id.tolist()):
                 node = osmium.osm.mutable.Node(
-                    id=nid + off, location=(float(lons[i]), float(lats[i])),
-                    tags=src.node_tags.get(nid, {}), version=1,
+                    id=nid + off,
+                    location=(float(lons[i]), float(lats[i])),
+                    tags=src.node_tags.get(nid, {}),
+                    version=1,
                 )
                 for w in writers:
                     w.add_node(node)
         for t in range(n_tiles):
             off = t * ID_STRIDE
-            for wid, refs, tags in zip(src.way_id.tolist(), src.way_refs, src.way_tags,
-                                       strict=True):
+            for wid, refs, tags in zip(
+                src.way_id.tolist(), src.way_refs, src.way_tags, strict=True
+            ):
                 way = osmium.osm.mutable.Way(
                     id=wid + off, nodes=[r + off for r in refs], tags=tags, version=1
                 )
@@ -264,7 +273,8 @@ def write_tiled(src: Source, k: int, files: SeriesFiles) -> dict[str, Any]:
                     way = osmium.osm.mutable.Way(
                         id=conn_base + n_conn,
                         nodes=[a + t * ID_STRIDE, b + t2 * ID_STRIDE],
-                        tags=CONNECTOR_TAGS, version=1,
+                        tags=CONNECTOR_TAGS,
+                        version=1,
                     )
                     for w in writers:
                         w.add_way(way)
@@ -279,9 +289,9 @@ def write_tiled(src: Source, k: int, files: SeriesFiles) -> dict[str, Any]:
     rng = np.random.default_rng(SEED + k)
     tile = rng.integers(0, n_tiles, n_points)
     pick = rng.integers(0, len(src.node_id), n_points)
-    row, col = np.divmod(tile, k)
-    lon = src.lon[pick] + col * dlon
-    lat = src.lat[pick] + row * dlat
+    tile_row, tile_col = np.divmod(tile, k)
+    lon = src.lon[pick] + tile_col * dlon
+    lat = src.lat[pick] + tile_row * dlat
     lonlat = _jitter(rng, lon, lat, POINT_SIGMA_M)
     np.save(files.points, lonlat)
 
@@ -295,8 +305,11 @@ def write_tiled(src: Source, k: int, files: SeriesFiles) -> dict[str, Any]:
         "connector_ways": n_conn,
         "connectors_per_border": {"east_west": len(ew), "north_south": len(ns)},
         "connector_m": {
-            name: [round(min(p[2] for p in prs)), round(float(np.median([p[2] for p in prs]))),
-                   round(max(p[2] for p in prs))]
+            name: [
+                round(min(p[2] for p in prs)),
+                round(float(np.median([p[2] for p in prs]))),
+                round(max(p[2] for p in prs)),
+            ]
             for name, prs in (("east_west", ew), ("north_south", ns))
         },
         "tile_deg": [round(dlon, 7), round(dlat, 7)],
@@ -405,11 +418,11 @@ def _prepare_one_shared(files: SharedFiles) -> dict[str, Any]:
     loc: dict[int, tuple[float, float]] = {}
     hw_refs: set[int] = set()
     for obj in osmium.FileProcessor(str(files.source), osmium.osm.NODE | osmium.osm.WAY):
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             n_nodes += 1
             if obj.location.valid():
                 loc[obj.id] = (obj.location.lon, obj.location.lat)
-        elif "highway" in obj.tags:
+        elif isinstance(obj, osmium.osm.Way) and "highway" in obj.tags:
             hw_refs.update(n.ref for n in obj.nodes)
     on_highway = np.array(sorted(loc[r] for r in hw_refs if r in loc), dtype=np.float64)
     rng = np.random.default_rng(SEED)
@@ -435,24 +448,36 @@ def parse_sizes(text: str) -> list[int]:
     try:
         sizes = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
-        msg = f"--sizes: expected comma-separated integers, got {text!r}"
+        msg = f"expected comma-separated integers, got {text!r}"
         raise argparse.ArgumentTypeError(msg) from None
     if not sizes or min(sizes) < 1:
-        msg = f"--sizes: tiles per side must be ≥ 1, got {text!r}"
+        msg = f"tiles per side must be ≥ 1, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return sizes
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=parse_sizes, default=list(DEFAULT_SIZES),
-                        help="tiles per side, comma-separated (default 1,2,4,5,7)")
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
-                        help=f"shared data folder (default {DEFAULT_SHARED})")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
-                        help=f"output folder (default {DEFAULT_CACHE})")
-    parser.add_argument("--shared-inputs", action="store_true",
-                        help="also prepare XML copies and sample points of the shared extracts")
+    parser.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=list(DEFAULT_SIZES),
+        help="tiles per side, comma-separated (default 1,2,4,5,7)",
+    )
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=DEFAULT_SHARED,
+        help=f"shared data folder (default {DEFAULT_SHARED})",
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=DEFAULT_CACHE, help=f"output folder (default {DEFAULT_CACHE})"
+    )
+    parser.add_argument(
+        "--shared-inputs",
+        action="store_true",
+        help="also prepare XML copies and sample points of the shared extracts",
+    )
     args = parser.parse_args(argv)
     shared_osm = check_shared(args.shared)
     if args.shared_inputs:
