@@ -1,0 +1,248 @@
+"""Life-circle coverage: who reaches which category within each tier, and where the gaps are.
+
+Per category, one multi-source Dijkstra pass (:func:`geo.route.distances_from`) from the
+outlets' snapped positions gives every demand cell its network distance to the nearest
+outlet and which outlet it is. Where a rule needs more than one outlet, or graded scores
+are asked for, outlets reachable within each tier are counted too.
+
+"No data" (a category with no outlet in the inputs) is kept apart from a 0 % score: its
+shares are NaN and its status is ``no_data``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import dijkstra
+
+from geo.network import WalkNetwork
+from geo.route import distances_from, distances_to
+from geo.snap import Snapped
+from layers.rules import Rules
+
+log = logging.getLogger(__name__)
+
+_COUNT_CHUNK = 32  # sources per Dijkstra call when counting (bounds memory: chunk × nodes)
+
+
+@dataclass(frozen=True)
+class CategoryAccess:
+    """Network access from every demand cell to one category's outlets."""
+
+    category: str
+    n_outlets: int
+    dist_m: NDArray[np.float64]  # to the nearest outlet; inf beyond the cutoff or unsnapped
+    nearest: NDArray[np.int64]  # index of that outlet in the category's outlet list, -1
+    counts: Mapping[str, NDArray[np.int64]]  # tier id → outlets within the tier distance
+    cutoff_m: float
+
+    @property
+    def has_data(self) -> bool:
+        """False when the inputs hold no outlet of this category (never a 0 % gap)."""
+        return self.n_outlets > 0
+
+
+def category_access(
+    net: WalkNetwork,
+    outlets: Snapped,
+    demand: Snapped,
+    *,
+    category: str,
+    cutoff_m: float,
+    count_radii_m: Mapping[str, float] | None = None,
+) -> CategoryAccess:
+    """Distance from each demand point to its nearest outlet, and outlet counts per radius."""
+    n_ok = int(outlets.ok.sum())
+    node_d = distances_from(net, outlets, cutoff_m=cutoff_m)
+    dist, nearest = distances_to(net, node_d, demand, sources=outlets)
+    counts = {}
+    if count_radii_m and n_ok:
+        counts = count_within(net, outlets, demand, radii_m=count_radii_m)
+    return CategoryAccess(category, n_ok, dist, nearest, counts, cutoff_m)
+
+
+def count_within(
+    net: WalkNetwork, outlets: Snapped, demand: Snapped, *, radii_m: Mapping[str, float]
+) -> dict[str, NDArray[np.int64]]:
+    """Number of outlets within each radius of every demand point (network distance).
+
+    Runs one bounded Dijkstra per outlet, in chunks of ``_COUNT_CHUNK`` outlets, so memory
+    stays at ``chunk × nodes`` floats.
+    """
+    limit = max(radii_m.values())
+    out = {k: np.zeros(len(demand.edge), dtype=np.int64) for k in radii_m}
+    ok = np.flatnonzero(outlets.ok)
+    for start in range(0, len(ok), _COUNT_CHUNK):
+        chunk = ok[start : start + _COUNT_CHUNK]
+        for row in _per_source_rows(net, outlets, demand, chunk, limit):
+            for k, r in radii_m.items():
+                out[k] += row <= r
+    return out
+
+
+def _per_source_rows(
+    net: WalkNetwork, outlets: Snapped, demand: Snapped, chunk: NDArray[np.int64], limit: float
+) -> list[NDArray[np.float64]]:
+    """Distance rows (demand points) from each outlet in ``chunk``."""
+    e = outlets.edge[chunk]
+    u, v = net.edge_u[e], net.edge_v[e]
+    along, acc = outlets.dist_along_m[chunk], outlets.snap_dist_m[chunk]
+    nodes = np.concatenate([u, v])
+    d_nodes = dijkstra(net.graph, directed=False, indices=nodes, limit=limit)
+    k = len(chunk)
+    from_u, from_v = d_nodes[:k], d_nodes[k:]
+    # node distance from outlet i = min via its edge's two ends
+    node_d = np.minimum(
+        from_u + (along + acc)[:, None], from_v + (net.edge_length_m[e] - along + acc)[:, None]
+    )
+    rows = []
+    t_ok = demand.ok
+    te = np.where(t_ok, demand.edge, 0)
+    t_al, t_acc = demand.dist_along_m, demand.snap_dist_m
+    for i in range(k):
+        du = node_d[i, net.edge_u[te]] + t_al
+        dv = node_d[i, net.edge_v[te]] + (net.edge_length_m[te] - t_al)
+        d = np.minimum(du, dv) + t_acc
+        same = t_ok & (demand.edge == e[i])
+        d = np.where(same, np.minimum(d, np.abs(t_al - along[i]) + t_acc + acc[i]), d)
+        rows.append(np.where(t_ok, d, np.inf))
+    return rows
+
+
+def tier_columns(rules: Rules, category: str) -> list[str]:
+    """The tier ids a category is scored against."""
+    return list(rules.categories[category].tiers)
+
+
+def score_cells(
+    cells: pd.DataFrame,
+    access: Mapping[str, CategoryAccess],
+    rules: Rules,
+    *,
+    area_type: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Long table: one row per demand cell × category × tier, with ``covered``.
+
+    ``area_type`` (per cell, e.g. ``new_town``) applies the rules' 15-minute override.
+    Categories without data get ``covered = NaN`` and ``status = no_data``.
+    """
+    parts = []
+    at = area_type.to_numpy() if area_type is not None else np.full(len(cells), None)
+    for cat, acc in access.items():
+        rule = rules.categories[cat]
+        for tier in rule.tiers:
+            limit = np.array([rules.distance_m(tier, area_type=a) for a in at])
+            covered = acc.dist_m <= limit
+            if rule.min_count > 1 and tier in acc.counts:
+                covered &= acc.counts[tier] >= rule.min_count
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "cell_id": cells["cell_id"].to_numpy(),
+                        "category": cat,
+                        "tier": tier,
+                        "pop": cells["pop"].to_numpy(),
+                        "dist_m": acc.dist_m,
+                        "covered": covered.astype(float) if acc.has_data else np.nan,
+                        "status": "ok" if acc.has_data else "no_data",
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def score_areas(
+    cell_scores: pd.DataFrame, groups: pd.Series, *, target_share: float
+) -> pd.DataFrame:
+    """Population covered / uncovered per area × category × tier.
+
+    ``groups`` maps ``cell_id`` → area key (e.g. adcode); cells without a key are skipped.
+    """
+    key = cell_scores["cell_id"].map(groups)
+    df = cell_scores.assign(area=key).dropna(subset=["area"])
+    df = df.assign(pop_covered=df["pop"] * df["covered"])
+    g = df.groupby(["area", "category", "tier"], sort=True)
+    out = g.agg(pop=("pop", "sum"), pop_covered=("pop_covered", "sum"), status=("status", "first"))
+    out = out.reset_index()
+    no_data = out["status"] == "no_data"
+    out.loc[no_data, "pop_covered"] = np.nan
+    out["pop_uncovered"] = out["pop"] - out["pop_covered"]
+    out["share"] = out["pop_covered"] / out["pop"].where(out["pop"] > 0)
+    out["meets_target"] = np.where(no_data, None, out["share"] >= target_share)
+    return out
+
+
+def composite_score(area_scores: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Life-circle score per area: mean over categories with data of the share covered at
+    each category's first (strictest) tier, in percent. Categories without data are left
+    out and listed, never counted as 0 %.
+    """
+    first = {c: r.tiers[0] for c, r in rules.categories.items()}
+    sel = area_scores[area_scores["tier"] == area_scores["category"].map(first)]
+    rows = []
+    for area, df in sel.groupby("area"):
+        ok = df[df["status"] == "ok"]
+        rows.append(
+            {
+                "area": area,
+                "score": round(100 * float(ok["share"].mean()), 1) if len(ok) else np.nan,
+                "categories_scored": len(ok),
+                "no_data": ";".join(sorted(df.loc[df["status"] == "no_data", "category"])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def gap_polygons(
+    cells: gpd.GeoDataFrame,
+    access: CategoryAccess,
+    *,
+    threshold_m: float,
+    area_of_cell: pd.Series | None = None,
+) -> gpd.GeoDataFrame:
+    """Contiguous populated cells farther than ``threshold_m`` from every outlet, merged.
+
+    Returns one polygon per blind spot, ranked by population, with its population, the
+    distance to the nearest outlet (min / max over its cells; inf = none within the
+    search cutoff) and its main area (district). Empty when the category has no data.
+    """
+    cols = ["rank", "pop", "n_cells", "min_dist_m", "max_dist_m", "area", "geometry"]
+    if not access.has_data:
+        return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=cells.crs)
+    far = (access.dist_m > threshold_m) & (cells["pop"].to_numpy() > 0)
+    idx = np.flatnonzero(far)
+    if len(idx) == 0:
+        return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=cells.crs)
+    boxes = cells.geometry.values[idx]
+    merged = shapely.union_all(shapely.buffer(boxes, 0.01, join_style="mitre"))
+    parts = np.asarray(shapely.get_parts(merged))
+    tree = shapely.STRtree(parts)
+    cell_part = tree.query(shapely.centroid(boxes), predicate="within")
+    part_of = np.full(len(idx), -1)
+    part_of[cell_part[0]] = cell_part[1]
+    frame = pd.DataFrame(
+        {
+            "part": part_of,
+            "pop": cells["pop"].to_numpy()[idx],
+            "dist": access.dist_m[idx],
+            "area": area_of_cell.to_numpy()[idx] if area_of_cell is not None else None,
+        }
+    )
+    agg = frame.groupby("part").agg(
+        pop=("pop", "sum"),
+        n_cells=("pop", "size"),
+        min_dist_m=("dist", "min"),
+        max_dist_m=("dist", "max"),
+        area=("area", lambda s: s.mode().iat[0] if s.notna().any() else None),
+    )
+    gaps = gpd.GeoDataFrame(agg, geometry=parts[agg.index.to_numpy()], crs=cells.crs)
+    gaps = gaps.sort_values("pop", ascending=False).reset_index(drop=True)
+    gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
+    return gaps[cols]

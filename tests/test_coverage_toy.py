@@ -1,0 +1,167 @@
+"""Coverage, scores and gaps on a street whose answers can be computed by hand.
+
+A straight 1,000 m street runs east along the UTM x axis (EPSG:32651), with nodes every
+100 m. Demand: ten 100 m cells centred on the street at x = 50, 150, …, 950 m, 10 people
+each. A supermarket sits at x = 0 (the west end)::
+
+    S  c50 c150 c250 | c350 c450 | c550 … c950
+    0 ──────────────────────────────────────── 1000 m
+       ≤ 300 m (t5)    ≤ 500 m (t10)   ≤ 1000 m (t15)
+
+So t5 covers 3 cells (30 %), t10 5 cells (50 %), t15 all (100 %), and with a 500 m gap
+threshold the five eastern cells form one blind spot of 50 people, 550–950 m away.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo.crs import Projector
+from geo.network import WalkNetwork, build_from_pieces
+from geo.osm import WayPieces
+from geo.snap import EdgeIndex, snap_points
+from layers.coverage import (
+    category_access,
+    composite_score,
+    gap_polygons,
+    score_areas,
+    score_cells,
+)
+from layers.rules import load_rules
+
+X0, Y0 = 355_000.0, 3_452_000.0  # a spot in Shanghai, UTM 51N
+CRS = "EPSG:32651"
+
+
+@pytest.fixture(scope="module")
+def street() -> WalkNetwork:
+    proj = Projector.for_crs(CRS)
+    xs = X0 + np.arange(0, 1001, 100.0)
+    lon, lat = proj.to_lonlat(xs, np.full(len(xs), Y0))
+    pieces = WayPieces(
+        way_id=np.array([1], dtype=np.int64),
+        offsets=np.array([0, len(xs)], dtype=np.int64),
+        node_id=np.arange(1, len(xs) + 1, dtype=np.int64),
+        lon=lon,
+        lat=lat,
+        walkable=np.array([True]),
+        attrs=pd.DataFrame(
+            {"name": ["直街"], "name:zh": [None], "name:en": [None], "highway": ["residential"]}
+        ),
+    )
+    return build_from_pieces(pieces, projector=proj)
+
+
+@pytest.fixture(scope="module")
+def cells() -> gpd.GeoDataFrame:
+    cx = X0 + np.arange(50, 1000, 100.0)
+    boxes = shapely.box(cx - 50, Y0 - 50, cx + 50, Y0 + 50)
+    return gpd.GeoDataFrame(
+        {"cell_id": np.arange(10), "pop": 10.0, "x": cx, "y": Y0, "area_id": "A"},
+        geometry=boxes,
+        crs=CRS,
+    )
+
+
+def snap_xy(net: WalkNetwork, xs: list[float]):
+    return snap_points(EdgeIndex.build(net), np.column_stack([xs, [Y0] * len(xs)]))
+
+
+def test_nearest_distances_are_along_the_street(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+    outlets = snap_xy(street, [X0])
+    demand = snap_xy(street, list(cells["x"]))
+    acc = category_access(street, outlets, demand, category="supermarket", cutoff_m=2000)
+    np.testing.assert_allclose(acc.dist_m, np.arange(50, 1000, 100.0), atol=1e-3)
+    assert set(acc.nearest) == {0}
+
+
+def test_tier_shares_and_composite(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+    rules = load_rules()
+    demand = snap_xy(street, list(cells["x"]))
+    access = {
+        "supermarket": category_access(
+            street, snap_xy(street, [X0]), demand, category="supermarket", cutoff_m=2000
+        ),
+        "wet_market": category_access(
+            street, snap_xy(street, []), demand, category="wet_market", cutoff_m=2000
+        ),
+    }
+    per_cell = score_cells(cells, access, rules)
+    areas = score_areas(per_cell, cells.set_index("cell_id")["area_id"], target_share=0.85)
+    sm = areas[areas["category"] == "supermarket"].set_index("tier")
+    assert sm.loc["t5", "share"] == pytest.approx(0.3)
+    assert sm.loc["t10", "share"] == pytest.approx(0.5)
+    assert sm.loc["t15", "share"] == pytest.approx(1.0)
+    assert sm.loc["t10", "pop_uncovered"] == pytest.approx(50)
+    assert sm.loc["t15", "meets_target"] is True and sm.loc["t5", "meets_target"] is False
+    wm = areas[areas["category"] == "wet_market"]
+    assert (wm["status"] == "no_data").all() and wm["share"].isna().all()  # not 0 %
+    comp = composite_score(areas, rules).set_index("area")
+    assert comp.loc["A", "score"] == pytest.approx(30.0)  # supermarket at t5 only
+    assert comp.loc["A", "no_data"] == "wet_market"
+
+
+def test_new_town_override_widens_t15(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+    rules = load_rules()
+    demand = snap_xy(street, list(cells["x"]))
+    # outlet at the west end; with a 1,500 m t15 in new towns the far cells still count
+    acc = {
+        "restaurant": category_access(
+            street, snap_xy(street, [X0]), demand, category="restaurant", cutoff_m=2000
+        )
+    }
+    far = cells.assign(x=cells["x"])  # same cells
+    main = score_cells(far, acc, rules)
+    new = score_cells(far, acc, rules, area_type=pd.Series(["new_town"] * 10))
+    t15_main = main[main["tier"] == "t15"]["covered"].sum()
+    t15_new = new[new["tier"] == "t15"]["covered"].sum()
+    assert t15_main == 10 and t15_new == 10
+    assert rules.distance_m("t15", area_type="new_town") == 1500
+
+
+def test_min_count_and_counts(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+    outlets = snap_xy(street, [X0, X0 + 400])
+    demand = snap_xy(street, list(cells["x"]))
+    acc = category_access(
+        street,
+        outlets,
+        demand,
+        category="supermarket",
+        cutoff_m=2000,
+        count_radii_m={"t5": 300, "t10": 500},
+    )
+    # cell at 150: outlets at 150 m and 250 m → 2 within 300; cell at 650: 250 m from x=400 only
+    assert acc.counts["t5"][1] == 2 and acc.counts["t5"][6] == 1
+    assert acc.counts["t10"][9] == 0  # 950: 550 m from the nearer outlet
+    np.testing.assert_array_equal(acc.counts["t10"], [2, 2, 2, 2, 2, 1, 1, 1, 1, 0])
+
+
+def test_gap_polygon(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+    demand = snap_xy(street, list(cells["x"]))
+    acc = category_access(
+        street, snap_xy(street, [X0]), demand, category="wet_market", cutoff_m=2000
+    )
+    gaps = gap_polygons(cells, acc, threshold_m=500, area_of_cell=cells["area_id"])
+    assert len(gaps) == 1
+    g = gaps.iloc[0]
+    assert g["pop"] == pytest.approx(50) and g["n_cells"] == 5
+    assert g["min_dist_m"] == pytest.approx(550, abs=1e-3)
+    assert g["max_dist_m"] == pytest.approx(950, abs=1e-3)
+    assert g["area"] == "A"
+    assert g.geometry.area == pytest.approx(5 * 100 * 100, rel=1e-3)
+    x0, _, x1, _ = g.geometry.bounds
+    assert x0 == pytest.approx(X0 + 500, abs=0.1) and x1 == pytest.approx(X0 + 1000, abs=0.1)
+
+
+def test_two_separate_gaps_ranked_by_population(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+    # outlet in the middle (x = 500): cells beyond 300 m on either side are two gaps
+    demand = snap_xy(street, list(cells["x"]))
+    acc = category_access(street, snap_xy(street, [X0 + 500]), demand, category="x", cutoff_m=2000)
+    weighted = cells.assign(pop=[10, 10, 10, 10, 10, 10, 10, 10, 30, 30.0])
+    gaps = gap_polygons(weighted, acc, threshold_m=300)
+    assert list(gaps["rank"]) == [1, 2]
+    assert list(gaps["pop"]) == [60, 20]  # east: cells 850, 950 (30 + 30); west: 50, 150
