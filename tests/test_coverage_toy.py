@@ -14,16 +14,11 @@ threshold the five eastern cells form one blind spot of 50 people, 550–950 m a
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
-from geo.crs import Projector
-from geo.network import WalkNetwork, build_from_pieces
-from geo.osm import WayPieces
-from geo.snap import EdgeIndex, snap_points
+from geo.network import WalkNetwork
 from layers.coverage import (
     category_access,
     composite_score,
@@ -32,46 +27,10 @@ from layers.coverage import (
     score_cells,
 )
 from layers.rules import load_rules
-
-X0, Y0 = 355_000.0, 3_452_000.0  # a spot in Shanghai, UTM 51N
-CRS = "EPSG:32651"
+from tests.conftest import X0, snap_xy
 
 
-@pytest.fixture(scope="module")
-def street() -> WalkNetwork:
-    proj = Projector.for_crs(CRS)
-    xs = X0 + np.arange(0, 1001, 100.0)
-    lon, lat = proj.to_lonlat(xs, np.full(len(xs), Y0))
-    pieces = WayPieces(
-        way_id=np.array([1], dtype=np.int64),
-        offsets=np.array([0, len(xs)], dtype=np.int64),
-        node_id=np.arange(1, len(xs) + 1, dtype=np.int64),
-        lon=lon,
-        lat=lat,
-        walkable=np.array([True]),
-        attrs=pd.DataFrame(
-            {"name": ["直街"], "name:zh": [None], "name:en": [None], "highway": ["residential"]}
-        ),
-    )
-    return build_from_pieces(pieces, projector=proj)
-
-
-@pytest.fixture(scope="module")
-def cells() -> gpd.GeoDataFrame:
-    cx = X0 + np.arange(50, 1000, 100.0)
-    boxes = shapely.box(cx - 50, Y0 - 50, cx + 50, Y0 + 50)
-    return gpd.GeoDataFrame(
-        {"cell_id": np.arange(10), "pop": 10.0, "x": cx, "y": Y0, "area_id": "A"},
-        geometry=boxes,
-        crs=CRS,
-    )
-
-
-def snap_xy(net: WalkNetwork, xs: list[float]):
-    return snap_points(EdgeIndex.build(net), np.column_stack([xs, [Y0] * len(xs)]))
-
-
-def test_nearest_distances_are_along_the_street(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+def test_nearest_distances_are_along_the_street(street: WalkNetwork, cells) -> None:
     outlets = snap_xy(street, [X0])
     demand = snap_xy(street, list(cells["x"]))
     acc = category_access(street, outlets, demand, category="supermarket", cutoff_m=2000)
@@ -79,7 +38,7 @@ def test_nearest_distances_are_along_the_street(street: WalkNetwork, cells) -> N
     assert set(acc.nearest) == {0}
 
 
-def test_tier_shares_and_composite(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+def test_tier_shares_and_composite(street: WalkNetwork, cells) -> None:
     rules = load_rules()
     demand = snap_xy(street, list(cells["x"]))
     access = {
@@ -105,7 +64,7 @@ def test_tier_shares_and_composite(street: WalkNetwork, cells) -> None:  # noqa:
     assert comp.loc["A", "no_data"] == "wet_market"
 
 
-def test_new_town_override_widens_t15(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+def test_new_town_override_widens_t15(street: WalkNetwork, cells) -> None:
     rules = load_rules()
     demand = snap_xy(street, list(cells["x"]))
     # outlet at the west end; with a 1,500 m t15 in new towns the far cells still count
@@ -123,7 +82,7 @@ def test_new_town_override_widens_t15(street: WalkNetwork, cells) -> None:  # no
     assert rules.distance_m("t15", area_type="new_town") == 1500
 
 
-def test_min_count_and_counts(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+def test_min_count_and_counts(street: WalkNetwork, cells) -> None:
     outlets = snap_xy(street, [X0, X0 + 400])
     demand = snap_xy(street, list(cells["x"]))
     acc = category_access(
@@ -140,7 +99,7 @@ def test_min_count_and_counts(street: WalkNetwork, cells) -> None:  # noqa: ANN0
     np.testing.assert_array_equal(acc.counts["t10"], [2, 2, 2, 2, 2, 1, 1, 1, 1, 0])
 
 
-def test_gap_polygon(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+def test_gap_polygon(street: WalkNetwork, cells) -> None:
     demand = snap_xy(street, list(cells["x"]))
     acc = category_access(
         street, snap_xy(street, [X0]), demand, category="wet_market", cutoff_m=2000
@@ -157,7 +116,7 @@ def test_gap_polygon(street: WalkNetwork, cells) -> None:  # noqa: ANN001
     assert x0 == pytest.approx(X0 + 500, abs=0.1) and x1 == pytest.approx(X0 + 1000, abs=0.1)
 
 
-def test_two_separate_gaps_ranked_by_population(street: WalkNetwork, cells) -> None:  # noqa: ANN001
+def test_two_separate_gaps_ranked_by_population(street: WalkNetwork, cells) -> None:
     # outlet in the middle (x = 500): cells beyond 300 m on either side are two gaps
     demand = snap_xy(street, list(cells["x"]))
     acc = category_access(street, snap_xy(street, [X0 + 500]), demand, category="x", cutoff_m=2000)
