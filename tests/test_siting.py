@@ -57,3 +57,22 @@ def test_siting_on_the_street(street: WalkNetwork, cells) -> None:
     assert one.total_added == pytest.approx(60)
     two_g, two_e = solve_greedy(cover, uncovered, 2), solve_exact(cover, uncovered, 2)
     assert two_e.total_added == pytest.approx(70) and two_g.total_added == pytest.approx(70)
+
+
+def test_whatif_add_and_remove_match_a_full_recompute(street: WalkNetwork, cells) -> None:
+    from layers.whatif import add_outlets, remove_outlets
+
+    demand = snap_xy(street, list(cells["x"]))
+    base_out = snap_xy(street, [X0, X0 + 900])
+    acc = category_access(street, base_out, demand, category="x", cutoff_m=2000)
+    added = snap_xy(street, [X0 + 500])
+    acc2, out2 = add_outlets(street, acc, base_out, demand, added)
+    full = category_access(street, out2, demand, category="x", cutoff_m=2000)
+    np.testing.assert_allclose(acc2.dist_m, full.dist_m)
+    np.testing.assert_array_equal(acc2.nearest, full.nearest)
+    assert acc2.nearest[5] == 2  # the cell at 550 now uses the new outlet (index 2)
+    acc3, out3 = remove_outlets(street, acc2, out2, demand, np.array([1]))
+    full3 = category_access(street, out3, demand, category="x", cutoff_m=2000)
+    np.testing.assert_allclose(acc3.dist_m, full3.dist_m)
+    assert acc3.dist_m[9] == pytest.approx(450)  # 950 → outlet at 500 after 900 is removed
+    assert acc3.n_outlets == 2
