@@ -56,6 +56,17 @@ class Snapped:
         """Mask of snapped points."""
         return self.status == SnapStatus.SNAPPED
 
+    def take(self, idx: NDArray[np.integer] | NDArray[np.bool_]) -> Snapped:
+        """The rows ``idx`` (indices or a mask), as a new result."""
+        return Snapped(
+            edge=self.edge[idx],
+            dist_along_m=self.dist_along_m[idx],
+            snap_dist_m=self.snap_dist_m[idx],
+            snapped_xy=self.snapped_xy[idx],
+            status=self.status[idx],
+            max_snap_m=self.max_snap_m,
+        )
+
     def counts(self) -> dict[str, int]:
         """Number of points per :class:`SnapStatus` name (lower case)."""
         return {s.name.lower(): int((self.status == s).sum()) for s in SnapStatus}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import InputDataError
-from shangquan.paths import DATA_DIR
+from layers.data_dir import DATA_DIR
 
 DEFAULT_RULES = DATA_DIR / "life_circle_rules.toml"
 STATUSES = frozenset({"sourced", "secondary", "assumption", "unverified", "planner-supplied"})

@@ -62,6 +62,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     info.add_argument("--json", action="store_true", help="print machine-readable JSON")
     info.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    build = sub.add_parser(
+        "build",
+        help="compute every layer and life-circle score of an extract into a build folder",
+        description="Read the extract, place the census population on demand cells, compute "
+        "network access to every POI category per tier, scores per district and gap polygons; "
+        "write GeoPackage + GeoParquet + manifest.json into OUT/<build-id>/ atomically.",
+    )
+    build.add_argument("--osm", type=Path, required=True, help="OSM extract")
+    build.add_argument("--poi", type=Path, help="extra POI table (CSV/XLSX/GeoJSON)")
+    build.add_argument("--datum", default="wgs84", help="datum of --poi: wgs84 | gcj02 | bd09")
+    build.add_argument(
+        "--out", type=Path, default=Path("builds"), help="builds folder (default builds/)"
+    )
+    build.add_argument("--cell-m", type=float, default=100.0, help="demand cell size in metres")
+    build.add_argument("-q", "--quiet", action="store_true", help="no stage progress")
+    report = sub.add_parser("report", help="print the per-district table of a build")
+    report.add_argument(
+        "build", type=Path, help="a build folder, or the builds folder (uses LATEST)"
+    )
+    report.add_argument(
+        "--tier", default=None, help="tier to report (default: each category's first)"
+    )
+    report.add_argument("--lang", choices=["zh", "en"], default="zh")
+    report.add_argument("--json", action="store_true", help="machine-readable output")
     fetch = sub.add_parser(
         "fetch",
         help="(online, optional) download an area from Overpass into a local .osm file",
@@ -87,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _info(args)
         if args.command == "fetch":
             return _fetch(args)
+        if args.command == "build":
+            return _build(args)
+        if args.command == "report":
+            return _report(args)
     except ShangquanError as exc:
         _fail(str(exc))
         return EXIT_INPUT_ERROR
@@ -112,6 +140,36 @@ def _info(args: argparse.Namespace) -> int:
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
     else:
         print(format_info(doc))
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from shangquan.build import BuildOptions, run_build
+
+    if args.cell_m <= 0:
+        _fail("--cell-m must be a positive number of metres")
+        return EXIT_INPUT_ERROR
+    say = (lambda _: None) if args.quiet else (lambda stage: print(f"… {stage}", file=sys.stderr))
+    folder = run_build(
+        args.osm,
+        args.out,
+        poi=args.poi,
+        datum=parse_datum(args.datum),
+        options=BuildOptions(cell_m=args.cell_m),
+        report=say,
+    )
+    print(f"build written: {folder}\nnext: shangquan report {args.out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from shangquan.report import district_table, format_table
+
+    table = district_table(args.build, tier=args.tier, lang=args.lang)
+    if args.json:
+        print(table.to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        print(format_table(table))
     return 0
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from layers.data_dir import DATA_DIR
 
-#: The repository's ``data/`` folder (or ``$SHANGQUAN_DATA``).
-DATA_DIR = Path(os.environ.get("SHANGQUAN_DATA", Path(__file__).resolve().parents[1] / "data"))
+__all__ = ["DATA_DIR", "DEFAULT_TAXONOMY"]
+
 DEFAULT_TAXONOMY = DATA_DIR / "poi_taxonomy.toml"

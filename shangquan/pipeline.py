@@ -60,6 +60,8 @@ class Prepared:
     table: PointTable | None
     table_pois: PoiSet | None
     water_checked: bool
+    index: EdgeIndex
+    water: WaterBarrier | None
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
@@ -130,6 +132,8 @@ def prepare(
         table,
         table_pois,
         water is not None,
+        index,
+        water,
         {k: round(v, 3) for k, v in timings.items()},
     )
 
