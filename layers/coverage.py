@@ -209,40 +209,46 @@ def gap_polygons(
 ) -> gpd.GeoDataFrame:
     """Contiguous populated cells farther than ``threshold_m`` from every outlet, merged.
 
-    Returns one polygon per blind spot, ranked by population, with its population, the
-    distance to the nearest outlet (min / max over its cells; inf = none within the
-    search cutoff) and its main area (district). Empty when the category has no data.
+    Cells are merged only within the same area (district) when ``area_of_cell`` is given,
+    so every blind spot belongs to one district. Returns one polygon per blind spot,
+    ranked by population, with its population, the distance to the nearest outlet (min /
+    max over its cells; inf = none within the search cutoff) and its area. Empty when the
+    category has no data.
     """
     cols = ["rank", "pop", "n_cells", "min_dist_m", "max_dist_m", "area", "geometry"]
-    if not access.has_data:
-        return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=cells.crs)
     far = (access.dist_m > threshold_m) & (cells["pop"].to_numpy() > 0)
-    idx = np.flatnonzero(far)
-    if len(idx) == 0:
+    if not access.has_data or not far.any():
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=cells.crs)
+    areas = area_of_cell.to_numpy() if area_of_cell is not None else np.full(len(cells), None)
+    pieces = [
+        _merge_cells(cells, access, np.flatnonzero(far & (areas == a) if a is not None else far), a)
+        for a in pd.unique(areas[far])
+    ]
+    gaps = pd.concat(pieces, ignore_index=True)
+    gaps = gaps.sort_values("pop", ascending=False, kind="stable").reset_index(drop=True)
+    gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
+    return gpd.GeoDataFrame(gaps[cols], geometry="geometry", crs=cells.crs)
+
+
+def _merge_cells(
+    cells: gpd.GeoDataFrame, access: CategoryAccess, idx: NDArray[np.int64], area: object
+) -> pd.DataFrame:
+    """Merge touching cells ``idx`` into polygons with their population and distances."""
     boxes = cells.geometry.values[idx]
     merged = shapely.union_all(shapely.buffer(boxes, 0.01, join_style="mitre"))
     parts = np.asarray(shapely.get_parts(merged))
-    tree = shapely.STRtree(parts)
-    cell_part = tree.query(shapely.centroid(boxes), predicate="within")
+    cell_i, part_i = shapely.STRtree(parts).query(shapely.centroid(boxes), predicate="within")
     part_of = np.full(len(idx), -1)
-    part_of[cell_part[0]] = cell_part[1]
+    part_of[cell_i] = part_i
     frame = pd.DataFrame(
-        {
-            "part": part_of,
-            "pop": cells["pop"].to_numpy()[idx],
-            "dist": access.dist_m[idx],
-            "area": area_of_cell.to_numpy()[idx] if area_of_cell is not None else None,
-        }
+        {"part": part_of, "pop": cells["pop"].to_numpy()[idx], "dist": access.dist_m[idx]}
     )
     agg = frame.groupby("part").agg(
         pop=("pop", "sum"),
         n_cells=("pop", "size"),
         min_dist_m=("dist", "min"),
         max_dist_m=("dist", "max"),
-        area=("area", lambda s: s.mode().iat[0] if s.notna().any() else None),
     )
-    gaps = gpd.GeoDataFrame(agg, geometry=parts[agg.index.to_numpy()], crs=cells.crs)
-    gaps = gaps.sort_values("pop", ascending=False).reset_index(drop=True)
-    gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
-    return gaps[cols]
+    agg["area"] = area
+    agg["geometry"] = parts[agg.index.to_numpy()]
+    return agg.reset_index(drop=True)

@@ -138,3 +138,52 @@ def test_bd09_pois_land_on_their_streets_only_after_conversion(
     assert (d_conv < 60).mean() > 0.6 > 0.2 > (d_raw < 60).mean()
     snapped = snap_points(EdgeIndex.build(shanghai_net), conv)
     assert snapped.ok.mean() > 0.7  # the rest lie in the bbox corners outside the road extract
+
+
+def test_coverage_distances_match_networkx(shanghai_net: WalkNetwork) -> None:
+    """Point-to-point distances (true positions on edges, access legs included) agree
+    with networkx on a graph where every outlet and demand point is an explicit node."""
+    import networkx as nx
+
+    from layers.coverage import category_access
+
+    rng = np.random.default_rng(11)
+    idx = EdgeIndex.build(shanghai_net)
+    xy = shanghai_net.node_xy
+    outlets = snap_points(idx, xy[rng.choice(len(xy), 25)] + rng.normal(0, 30, (25, 2)))
+    demand = snap_points(idx, xy[rng.choice(len(xy), 60)] + rng.normal(0, 30, (60, 2)))
+    acc = category_access(shanghai_net, outlets, demand, category="x", cutoff_m=5000)
+    g = nx.DiGraph()
+    for u, v, w in zip(
+        shanghai_net.edge_u, shanghai_net.edge_v, shanghai_net.edge_length_m, strict=True
+    ):
+        for a, b in ((int(u), int(v)), (int(v), int(u))):
+            if not g.has_edge(a, b) or g[a][b]["w"] > w:
+                g.add_edge(a, b, w=float(w))
+    net = shanghai_net
+
+    def attach(name: str, s, i: int, outgoing: bool) -> None:  # noqa: ANN001
+        e = int(s.edge[i])
+        legs = {
+            int(net.edge_u[e]): s.dist_along_m[i],
+            int(net.edge_v[e]): net.edge_length_m[e] - s.dist_along_m[i],
+        }
+        for node, d in legs.items():
+            w = float(d + s.snap_dist_m[i])
+            g.add_edge(*((name, node) if outgoing else (node, name)), w=w)
+
+    for i in np.flatnonzero(outlets.ok):
+        attach(f"o{i}", outlets, int(i), outgoing=True)
+        g.add_edge("S", f"o{i}", w=0.0)
+    for i in np.flatnonzero(demand.ok):
+        attach(f"d{i}", demand, int(i), outgoing=False)
+    ref = nx.single_source_dijkstra_path_length(g, "S", weight="w")
+    checked = 0
+    for i in np.flatnonzero(demand.ok):
+        same = [j for j in np.flatnonzero(outlets.ok) if outlets.edge[j] == demand.edge[i]]
+        if same:  # networkx cannot walk along a shared edge between two virtual nodes
+            continue
+        expected = ref.get(f"d{i}", np.inf)
+        assert acc.dist_m[i] == pytest.approx(expected, abs=1.0)
+        checked += 1
+    assert checked >= 40
