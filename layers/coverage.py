@@ -159,14 +159,18 @@ def score_cells(
 
 
 def score_areas(
-    cell_scores: pd.DataFrame, groups: pd.Series, *, target_share: float
+    cell_scores: pd.DataFrame, groups: pd.Series | pd.DataFrame, *, target_share: float
 ) -> pd.DataFrame:
     """Population covered / uncovered per area × category × tier.
 
-    ``groups`` maps ``cell_id`` → area key (e.g. adcode); cells without a key are skipped.
+    ``groups`` maps ``cell_id`` → area key: a Series indexed by cell id (one area per cell,
+    e.g. adcode) or a DataFrame with columns ``cell_id, area`` (a cell may belong to several
+    overlapping areas, e.g. 两街四圈 and a planner polygon). Cells without an area are skipped.
     """
-    key = cell_scores["cell_id"].map(groups)
-    df = cell_scores.assign(area=key).dropna(subset=["area"])
+    if isinstance(groups, pd.Series):
+        df = cell_scores.assign(area=cell_scores["cell_id"].map(groups)).dropna(subset=["area"])
+    else:
+        df = cell_scores.merge(groups[["cell_id", "area"]], on="cell_id", how="inner")
     df = df.assign(pop_covered=df["pop"] * df["covered"])
     g = df.groupby(["area", "category", "tier"], sort=True)
     out = g.agg(pop=("pop", "sum"), pop_covered=("pop_covered", "sum"), status=("status", "first"))
@@ -176,6 +180,36 @@ def score_areas(
     out["pop_uncovered"] = out["pop"] - out["pop_covered"]
     out["share"] = out["pop_covered"] / out["pop"].where(out["pop"] > 0)
     out["meets_target"] = np.where(no_data, None, out["share"] >= target_share)
+    return out
+
+
+def cells_in_polygons(
+    cells: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, *, key: str
+) -> pd.DataFrame:
+    """``cell_id, area`` pairs for cells whose centroid lies in each polygon (overlaps kept)."""
+    if polygons.empty:
+        return pd.DataFrame({"cell_id": pd.Series(dtype="int64"), "area": pd.Series(dtype=object)})
+    polys = polygons.to_crs(cells.crs)
+    centroids = shapely.points(cells["x"].to_numpy(), cells["y"].to_numpy())
+    ci, pi = shapely.STRtree(polys.geometry.values).query(centroids, predicate="within")
+    return pd.DataFrame(
+        {"cell_id": cells["cell_id"].to_numpy()[ci], "area": polys[key].to_numpy()[pi]}
+    )
+
+
+def area_type_of_cells(
+    cells: gpd.GeoDataFrame, typed_polygons: Mapping[str, gpd.GeoDataFrame]
+) -> pd.Series:
+    """Area type per cell (e.g. ``new_town``) from polygons per type; None elsewhere.
+
+    When polygons of several types overlap, the first type in ``typed_polygons`` wins.
+    """
+    out = pd.Series([None] * len(cells), index=cells.index, dtype=object)
+    for kind, polys in reversed(list(typed_polygons.items())):
+        if polys.empty:
+            continue
+        hit = cells_in_polygons(cells, polys.assign(_k=kind), key="_k")["cell_id"]
+        out[cells["cell_id"].isin(hit).to_numpy()] = kind
     return out
 
 

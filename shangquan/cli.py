@@ -86,6 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--lang", choices=["zh", "en"], default="zh")
     report.add_argument("--json", action="store_true", help="machine-readable output")
+    site = sub.add_parser(
+        "site",
+        help="propose N new outlet sites for a category that cover the most uncovered people",
+        description="Maximal covering location: keep every existing outlet and choose N "
+        "candidate sites (street nodes near existing shops, or --candidates) that newly cover "
+        "the most people within the category's gap threshold.",
+    )
+    site.add_argument("--osm", type=Path, required=True, help="OSM extract")
+    site.add_argument("--poi", type=Path, help="extra POI table (CSV/XLSX/GeoJSON)")
+    site.add_argument("--datum", default="wgs84", help="datum of --poi and --candidates")
+    site.add_argument("--category", required=True, help="POI category id, e.g. breakfast")
+    site.add_argument("-n", "--n-sites", type=int, default=5, help="number of new sites")
+    site.add_argument("--candidates", type=Path, help="planner table of candidate sites")
+    site.add_argument("--out", type=Path, help="write the sites as GeoJSON")
     fetch = sub.add_parser(
         "fetch",
         help="(online, optional) download an area from Overpass into a local .osm file",
@@ -115,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _build(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "site":
+            return _site(args)
     except ShangquanError as exc:
         _fail(str(exc))
         return EXIT_INPUT_ERROR
@@ -170,6 +186,32 @@ def _report(args: argparse.Namespace) -> int:
         print(table.to_json(orient="records", force_ascii=False, indent=2))
     else:
         print(format_table(table))
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    from shangquan.build import compute
+    from shangquan.siting_run import planner_candidates, propose_sites
+
+    datum = parse_datum(args.datum)
+    res = compute(args.osm, poi=args.poi, datum=datum)
+    cand = planner_candidates(res, args.candidates, datum=datum) if args.candidates else None
+    prop = propose_sites(res, category=args.category, n_sites=args.n_sites, candidates=cand)
+    r = prop.result
+    print(
+        f"{args.category}: {prop.uncovered_before:,.0f} people beyond {prop.threshold_m:.0f} m; "
+        f"{prop.n_candidates:,} candidate sites; {r.method} solution"
+        f"{' (optimal)' if r.optimal else ''} adds {r.total_added:,.0f} people"
+        + (f" (greedy: {prop.greedy_total:,.0f})" if prop.greedy_total is not None else "")
+    )
+    for row in prop.sites.itertuples():
+        print(
+            f"  {row.rank:>3}. {row.geometry.x:.6f}, {row.geometry.y:.6f}  "
+            f"+{row.added_pop:,.0f} (cumulative {row.cum_added_pop:,.0f})  {row.area}"
+        )
+    if args.out:
+        prop.sites.to_file(args.out, driver="GeoJSON")
+        print(f"written: {args.out}")
     return 0
 
 

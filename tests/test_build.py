@@ -136,3 +136,37 @@ def test_manifest_is_json_with_sorted_files(toy_build: Path) -> None:
     folder = resolve_build(toy_build)
     doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert "shangquan.gpkg" in doc["files"] and all(len(v) == 64 for v in doc["files"].values())
+
+
+def test_site_cli_on_real_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import shared_path
+
+    out = tmp_path / "sites.geojson"
+    args = [
+        "site",
+        "--osm",
+        str(shared_path("osm", "shanghai_center_roads.osm.gz")),
+        "--poi",
+        str(shared_path("poi", "shanghai_brand_pois_bd09.csv")),
+        "--datum",
+        "bd09",
+        "--category",
+        "breakfast",
+        "-n",
+        "3",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "exact solution (optimal)" in text and "greedy:" in text
+    sites = gpd.read_file(out)
+    assert len(sites) == 3
+    assert list(sites["rank"]) == [1, 2, 3]
+    assert (sites["added_pop"].diff().dropna() <= 0).all()  # ordered by marginal gain
+    assert sites.geometry.x.between(121.40, 121.56).all()
+
+
+def test_site_cli_unknown_category(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["site", "--osm", str(TOY), "--category", "karaoke", "-n", "2"]) == 2
+    assert "unknown category 'karaoke'" in capsys.readouterr().err

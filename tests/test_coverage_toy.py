@@ -14,9 +14,11 @@ threshold the five eastern cells form one blind spot of 50 people, 550–950 m a
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from geo.network import WalkNetwork
 from layers.coverage import (
@@ -124,3 +126,38 @@ def test_two_separate_gaps_ranked_by_population(street: WalkNetwork, cells) -> N
     gaps = gap_polygons(weighted, acc, threshold_m=300)
     assert list(gaps["rank"]) == [1, 2]
     assert list(gaps["pop"]) == [60, 20]  # east: cells 850, 950 (30 + 30); west: 50, 150
+
+
+def test_overlapping_polygons_and_area_types(street: WalkNetwork, cells) -> None:
+    from layers.coverage import area_type_of_cells, cells_in_polygons
+
+    west = shapely.box(X0, 3_451_900, X0 + 300, 3_452_100)  # cells 50, 150, 250
+    mid = shapely.box(X0 + 200, 3_451_900, X0 + 600, 3_452_100)  # cells 250 … 550
+    polys = gpd.GeoDataFrame({"id": ["west", "mid"]}, geometry=[west, mid], crs="EPSG:32651")
+    pairs = cells_in_polygons(cells, polys, key="id")
+    assert sorted(pairs[pairs["area"] == "west"]["cell_id"]) == [0, 1, 2]
+    assert sorted(pairs[pairs["area"] == "mid"]["cell_id"]) == [2, 3, 4, 5]  # cell 2 in both
+    rules = load_rules()
+    demand = snap_xy(street, list(cells["x"]))
+    acc = {
+        "supermarket": category_access(
+            street, snap_xy(street, [X0]), demand, category="supermarket", cutoff_m=2000
+        )
+    }
+    scores = score_areas(score_cells(cells, acc, rules), pairs, target_share=0.85)
+    t5 = scores[scores["tier"] == "t5"].set_index("area")
+    assert t5.loc["west", "share"] == pytest.approx(1.0)
+    assert t5.loc["mid", "share"] == pytest.approx(0.25)  # only cell 250 of 250 … 550
+    types = area_type_of_cells(cells, {"new_town": polys.iloc[[1]]})
+    assert list(types) == [
+        None,
+        None,
+        "new_town",
+        "new_town",
+        "new_town",
+        "new_town",
+        None,
+        None,
+        None,
+        None,
+    ]
