@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,7 @@ def compute(
         demand_snap = snap_points(
             prep.index, demand.xy, max_snap_m=options.pipeline.max_snap_m, water=prep.water
         )
+        demand = _with_off_network(demand, demand_snap)
     with _stage(timings, "access", report):
         outlets = category_outlets(prep, rules)
         access = {
@@ -162,6 +163,17 @@ def compute(
     return BuildResult(
         prep, rules, demand, demand_snap, outlets, access, area_scores, composite, gaps, timings
     )
+
+
+def _with_off_network(demand: Demand, snapped: Snapped) -> Demand:
+    """Record per area the people whose cell is beyond the snap distance of every edge.
+
+    They stay in the scores as uncovered (nobody reaches them on foot in this network);
+    this column says how many there are, so a gap is not mistaken for missing outlets.
+    """
+    off = demand.cells.loc[~snapped.ok, ["area_id", "pop"]].groupby("area_id")["pop"].sum()
+    areas = demand.areas.assign(pop_off_network=demand.areas["area_id"].map(off).fillna(0.0))
+    return replace(demand, areas=areas)
 
 
 def _count_radii(rules: Rules, cat: str) -> dict[str, float] | None:
@@ -263,7 +275,7 @@ def _district_frame(res: BuildResult) -> gpd.GeoDataFrame:
     d = load_districts(None)
     comp = res.composite.rename(columns={"area": "adcode"})
     areas = res.demand.areas.rename(columns={"area_id": "adcode"})[
-        ["adcode", "covered_share", "demand_pop", "method", "note"]
+        ["adcode", "covered_share", "demand_pop", "pop_off_network", "method", "note"]
     ]
     out = d.merge(areas, on="adcode", how="left").merge(comp, on="adcode", how="left")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)

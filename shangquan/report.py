@@ -38,6 +38,7 @@ def district_table(build: str | Path, *, tier: str | None = None, lang: str = "z
             "district": d[name_col].reindex(wide.index).to_numpy(),
             "population": placed.round(0).to_numpy(),
             "in_extract_%": (d["covered_share"].reindex(wide.index) * 100).round(1).to_numpy(),
+            "off_network": d["pop_off_network"].reindex(wide.index).round(0).to_numpy(),
             "score": d["score"].reindex(wide.index).to_numpy(),
         }
     )
