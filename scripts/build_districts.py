@@ -145,7 +145,7 @@ class BuildReport:
 
 def say(message: str) -> None:
     """Print one progress line (this is a script; the library uses logging)."""
-    print(message, flush=True)  # noqa: T201
+    print(message, flush=True)
 
 
 # --------------------------------------------------------------------------- inputs
