@@ -111,6 +111,7 @@ class OsmExtract:
     landuse: gpd.GeoDataFrame
     admin: gpd.GeoDataFrame
     stats: ReadStats
+    named_nodes: gpd.GeoDataFrame  # named non-POI nodes (osm_id, name, name:en): stops, junctions
 
     @property
     def streets(self) -> gpd.GeoDataFrame:
@@ -132,6 +133,7 @@ class _Collector:
     walkable: list[bool] = field(default_factory=list)
     attrs: list[tuple[Any, ...]] = field(default_factory=list)
     pois: list[dict[str, Any]] = field(default_factory=list)
+    named_nodes: list[tuple[int, str, str | None, float, float]] = field(default_factory=list)
     water: list[tuple[str, Any, bytes | str]] = field(default_factory=list)
     buildings: list[tuple[str, Any, Any, bytes | str]] = field(default_factory=list)
     landuse: list[tuple[str, Any, bytes | str]] = field(default_factory=list)
@@ -275,9 +277,11 @@ def _on_node(node: Any, col: _Collector) -> None:
     tags = _tags(node)
     if not node.location.valid():
         return
+    lon, lat = node.location.lon, node.location.lat
     if any(k in col.poi_keys for k in tags):
-        lon, lat = node.location.lon, node.location.lat
         col.pois.append(_poi_row("node", node.id, lon, lat, tags))
+    elif "name" in tags:  # bus stops, named junctions: they name streets the extract may lack
+        col.named_nodes.append((node.id, tags["name"], tags.get("name:en"), lon, lat))
 
 
 def _poi_row(
@@ -444,7 +448,16 @@ def _finish(path: Path, col: _Collector, seconds: float) -> OsmExtract:
         landuse=_frame(col.landuse, ["landuse", "name"]),
         admin=_frame(col.admin, ["name", "name:zh", "name:en", "admin_level"]),
         stats=stats,
+        named_nodes=_named_node_frame(col.named_nodes),
     )
+
+
+def _named_node_frame(rows: list[tuple[int, str, str | None, float, float]]) -> gpd.GeoDataFrame:
+    df = pd.DataFrame([r[:3] for r in rows], columns=["osm_id", "name", "name:en"])
+    df["osm_id"] = df["osm_id"].astype("int64")
+    lon = np.array([r[3] for r in rows], dtype=float)
+    lat = np.array([r[4] for r in rows], dtype=float)
+    return gpd.GeoDataFrame(df, geometry=shapely.points(lon, lat), crs="EPSG:4326")
 
 
 def _way_pieces(col: _Collector) -> WayPieces:

@@ -38,9 +38,12 @@ from geo.crs import WGS84
 from geo.datum import Datum
 from geo.errors import InputDataError
 from geo.snap import Snapped, snap_points
+from layers.catalogue import load_catalogue
 from layers.coverage import (
     CategoryAccess,
+    area_type_of_cells,
     category_access,
+    cells_in_polygons,
     composite_score,
     gap_polygons,
     score_areas,
@@ -48,6 +51,7 @@ from layers.coverage import (
 )
 from layers.demand import Demand, build_demand
 from layers.districts import load_districts
+from layers.places import planning_layers
 from layers.rules import DEFAULT_RULES, Rules, load_rules
 from shangquan import __version__
 from shangquan.pipeline import Options, Prepared, datum_notes, notes, prepare
@@ -69,6 +73,7 @@ class BuildOptions:
     cell_m: float = 100.0
     default_levels: float = 1.0
     districts_path: Path | None = None
+    place_files: tuple[Path, ...] = ()
     pipeline: Options = field(default_factory=Options)
 
 
@@ -86,6 +91,8 @@ class BuildResult:
     composite: pd.DataFrame
     gaps: dict[str, gpd.GeoDataFrame]
     timings_s: dict[str, float]
+    planning: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    place_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def sha256_of(path: Path) -> str:
@@ -119,6 +126,12 @@ def compute(
         prep = prepare(osm, options=options.pipeline, poi_table=poi, datum=datum)
         rules = load_rules(options.rules_path)
         districts = load_districts(options.districts_path)
+    with _stage(timings, "layers", report):
+        planning = planning_layers(
+            load_catalogue(list(options.place_files)),
+            streets=prep.extract.streets,
+            named_nodes=prep.extract.named_nodes,
+        )
     with _stage(timings, "demand", report):
         areas = districts.rename(columns={"adcode": "area_id", "population_2020": "population"})
         demand = build_demand(
@@ -147,10 +160,17 @@ def compute(
         }
     with _stage(timings, "scores", report):
         cells = demand.cells
-        per_cell = score_cells(cells, access, rules)
+        area_type = area_type_of_cells(cells, {"new_town": _polygons(planning["new_towns"])})
+        per_cell = score_cells(cells, access, rules, area_type=area_type)
         groups = cells.set_index("cell_id")["area_id"]
         area_scores = score_areas(per_cell, groups, target_share=rules.target_share)
         composite = composite_score(area_scores, rules)
+        place_polys = pd.concat([_polygons(planning[k]) for k in SCORED_PLACE_LAYERS])
+        place_scores = score_areas(
+            per_cell,
+            cells_in_polygons(cells, place_polys, key="id"),
+            target_share=rules.target_share,
+        )
         gaps = {
             cat: gap_polygons(
                 cells,
@@ -161,8 +181,27 @@ def compute(
             for cat, acc in access.items()
         }
     return BuildResult(
-        prep, rules, demand, demand_snap, outlets, access, area_scores, composite, gaps, timings
+        prep,
+        rules,
+        demand,
+        demand_snap,
+        outlets,
+        access,
+        area_scores,
+        composite,
+        gaps,
+        timings,
+        planning,
+        place_scores,
     )
+
+
+SCORED_PLACE_LAYERS = ("two_streets", "four_districts", "new_towns", "municipal_centres")
+
+
+def _polygons(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The polygon features of a planning layer (lines and points are not areas)."""
+    return layer[layer.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
 
 
 def _with_off_network(demand: Demand, snapped: Snapped) -> Demand:
@@ -225,6 +264,10 @@ def layer_frames(res: BuildResult) -> dict[str, pd.DataFrame]:
         "composite": res.composite,
         "demand_areas": res.demand.areas,
     }
+    for name, layer in res.planning.items():
+        frames[name] = layer
+    if not res.place_scores.empty:
+        frames["place_scores"] = res.place_scores
     for cat, g in res.gaps.items():
         frames[f"gaps_{cat}"] = (
             g.to_crs(WGS84) if not g.empty else g.set_crs(crs, allow_override=True).to_crs(WGS84)

@@ -76,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("builds"), help="builds folder (default builds/)"
     )
     build.add_argument("--cell-m", type=float, default=100.0, help="demand cell size in metres")
+    build.add_argument(
+        "--places",
+        type=Path,
+        action="append",
+        default=[],
+        help="planner place file (TOML/GeoJSON) replacing or extending the "
+        "shipped catalogue; repeatable",
+    )
     build.add_argument("-q", "--quiet", action="store_true", help="no stage progress")
     report = sub.add_parser("report", help="print the per-district table of a build")
     report.add_argument(
@@ -171,7 +179,7 @@ def _build(args: argparse.Namespace) -> int:
         args.out,
         poi=args.poi,
         datum=parse_datum(args.datum),
-        options=BuildOptions(cell_m=args.cell_m),
+        options=BuildOptions(cell_m=args.cell_m, place_files=tuple(args.places)),
         report=say,
     )
     print(f"build written: {folder}\nnext: shangquan report {args.out}")
