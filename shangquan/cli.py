@@ -292,6 +292,12 @@ def format_info(doc: dict[str, Any]) -> str:
         t = doc["table"]
         lines += ["", f"  table           {t['file']} ({t['encoding']}): {t['summary']}"]
         lines += [f"    row {p['row']}: {p['reason']}" for p in t["problems"][:10]]
+        dups = doc.get("table_duplicates_dropped", [])
+        if dups:
+            shown = ", ".join(map(str, dups[:10])) + (" …" if len(dups) > 10 else "")
+            lines.append(
+                f"    {len(dups)} duplicated row(s) dropped (same name and position): {shown}"
+            )
         if len(t["problems"]) > 10:
             lines.append(f"    … {len(t['problems']) - 10} more (see --json)")
         lines += _report_lines("table", t)

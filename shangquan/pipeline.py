@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class PoiSet:
     pois: gpd.GeoDataFrame  # one row per POI: source, name, category flags, snap columns
     report: ClassifyReport
     snapped: Snapped
+    duplicate_rows: tuple[int, ...] = ()  # table rows dropped as exact repeats of an earlier row
 
 
 @dataclass(frozen=True)
@@ -110,11 +111,10 @@ def prepare(
     table = table_pois = None
     if poi_table is not None:
         table = read_point_table(poi_table, datum=datum, bbox=extract.bbox)
-        tags = (
-            table.points.drop(columns="geometry").astype(object).where(table.points.notna(), None)
-        )
+        points, dup_rows = drop_duplicates(table.points)
+        tags = points.drop(columns="geometry").astype(object).where(points.notna(), None)
         table_pois = _poi_set(
-            table.points,
+            points,
             tags.to_dict("records"),
             taxonomy,
             index,
@@ -123,6 +123,7 @@ def prepare(
             options.max_snap_m,
             source="table",
         )
+        table_pois = replace(table_pois, duplicate_rows=dup_rows)
     timings["pois_snap"] = time.perf_counter() - t
     return Prepared(
         extract,
@@ -164,6 +165,36 @@ def _poi_set(
     )
     frame = pd.concat([base, flags.reset_index(drop=True), extra], axis=1)
     return PoiSet(gpd.GeoDataFrame(frame, geometry="geometry", crs=points.crs), report, snapped)
+
+
+DUPLICATE_DECIMALS = 5  # coordinates equal to 1e-5° (≈ 1 m) with the same name are repeats
+
+
+def drop_duplicates(points: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, tuple[int, ...]]:
+    """Drop rows repeating an earlier row's name and position (to ≈ 1 m); return their rows.
+
+    Planner tables often list a shop twice (exported twice, merged sheets); counted twice it
+    would inflate outlet counts. The first occurrence is kept and the repeats are reported.
+    """
+    if points.empty:
+        return points, ()
+    name = (
+        points["name"].astype(str)
+        if "name" in points.columns
+        else pd.Series("", index=points.index)
+    )
+    key = pd.DataFrame(
+        {
+            "name": name.to_numpy(),
+            "lon": points.geometry.x.round(DUPLICATE_DECIMALS).to_numpy(),
+            "lat": points.geometry.y.round(DUPLICATE_DECIMALS).to_numpy(),
+        }
+    )
+    dup = key.duplicated().to_numpy()
+    rows = tuple(int(r) for r in points.loc[dup, "row"]) if "row" in points.columns else ()
+    if dup.any():
+        log.warning("%d duplicated POI row(s) dropped (same name and position)", int(dup.sum()))
+    return points.loc[~dup].reset_index(drop=True), rows
 
 
 def has_footways(extract: OsmExtract) -> bool:
@@ -215,6 +246,7 @@ def summary(prep: Prepared) -> dict[str, Any]:
         "timings_s": prep.timings_s,
     }
     if prep.table is not None and prep.table_pois is not None:
+        doc["table_duplicates_dropped"] = list(prep.table_pois.duplicate_rows)
         doc["table"] = {
             "file": str(prep.table.source),
             "encoding": prep.table.encoding,
