@@ -231,7 +231,7 @@ def composite_score(area_scores: pd.DataFrame, rules: Rules) -> pd.DataFrame:
                 "no_data": ";".join(sorted(df.loc[df["status"] == "no_data", "category"])),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["area", "score", "categories_scored", "no_data"])
 
 
 def gap_polygons(

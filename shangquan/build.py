@@ -51,8 +51,17 @@ from layers.coverage import (
 )
 from layers.demand import Demand, build_demand
 from layers.districts import load_districts
+from layers.night import (
+    CENTRAL_CITY_ADCODES,
+    central_city,
+    merge_planner_entries,
+    night_markets,
+    nightlife_candidates,
+    riverside_belt,
+)
 from layers.places import planning_layers
 from layers.rules import DEFAULT_RULES, Rules, load_rules
+from layers.themes import suggest_themed_streets
 from shangquan import __version__
 from shangquan.pipeline import Options, Prepared, datum_notes, notes, prepare
 
@@ -93,6 +102,7 @@ class BuildResult:
     timings_s: dict[str, float]
     planning: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     place_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+    layer_notes: tuple[str, ...] = ()
 
 
 def sha256_of(path: Path) -> str:
@@ -132,6 +142,7 @@ def compute(
             streets=prep.extract.streets,
             named_nodes=prep.extract.named_nodes,
         )
+        planning, layer_notes = _add_derived_layers(planning, prep, districts)
     with _stage(timings, "demand", report):
         areas = districts.rename(columns={"adcode": "area_id", "population_2020": "population"})
         demand = build_demand(
@@ -145,6 +156,7 @@ def compute(
             prep.index, demand.xy, max_snap_m=options.pipeline.max_snap_m, water=prep.water
         )
         demand = _with_off_network(demand, demand_snap)
+        layer_notes = (*layer_notes, *_placement_notes(demand))
     with _stage(timings, "access", report):
         outlets = category_outlets(prep, rules)
         access = {
@@ -193,6 +205,36 @@ def compute(
         timings,
         planning,
         place_scores,
+        layer_notes,
+    )
+
+
+#: The riverside belt follows the Huangpu on both banks: Puxi's central seven and Pudong.
+BELT_DISTRICTS = (*CENTRAL_CITY_ADCODES, "310115")
+
+
+def _add_derived_layers(
+    planning: dict[str, gpd.GeoDataFrame], prep: Prepared, districts: gpd.GeoDataFrame
+) -> tuple[dict[str, gpd.GeoDataFrame], tuple[str, ...]]:
+    """Layers derived from the extract: night economy "1+12+X" and themed-street suggestions."""
+    ex = prep.extract
+    belt = riverside_belt(ex.water, clip_to=central_city(districts, adcodes=BELT_DISTRICTS))
+    out = dict(planning)
+    out["riverside_belt"] = belt.layer
+    out["nightlife_candidates"] = nightlife_candidates(ex.pois)
+    out["night_markets"] = merge_planner_entries(night_markets(ex.pois), planning["night_markets"])
+    out["themed_street_candidates"] = suggest_themed_streets(ex.streets, ex.pois)
+    notes = (belt.message,) if belt.layer.empty else ()
+    return out, notes
+
+
+def _placement_notes(demand: Demand) -> tuple[str, ...]:
+    """Say so when no district overlaps the extract (nobody could be placed)."""
+    if demand.areas["demand_pop"].sum() > 0:
+        return ()
+    return (
+        "no district of the district file overlaps this extract: no population was placed, "
+        "so coverage scores are empty (pass a district file for this city)",
     )
 
 
@@ -443,7 +485,7 @@ def _manifest(
         "network": asdict(prep.network.stats),
         "footways": "footway" in set(prep.extract.highways.attrs["highway"]),
         "datum_notes": datum_notes(prep),
-        "notes": notes(prep),
+        "notes": [*notes(prep), *res.layer_notes],
         "versions": _versions(),
         "timings_s": timings,
         "files": files,

@@ -170,3 +170,17 @@ def test_site_cli_on_real_data(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_site_cli_unknown_category(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["site", "--osm", str(TOY), "--category", "karaoke", "-n", "2"]) == 2
     assert "unknown category 'karaoke'" in capsys.readouterr().err
+
+
+def test_kyoto_build_explains_what_it_cannot_do(tmp_path: Path) -> None:
+    """An extract outside Shanghai builds; the manifest says why nobody was placed and why
+    there is no riverside belt, and the data-driven layers still come from its POIs."""
+    from tests.conftest import shared_path
+
+    run_build(shared_path("osm", "kyoto_full.osm.gz"), tmp_path)
+    folder, manifest = load_manifest(tmp_path)
+    text = " ".join(manifest["notes"])
+    assert "no population was placed" in text
+    assert "riverside belt cannot be drawn" in text
+    assert len(read_table(folder, "themed_street_candidates")) >= 1
+    assert read_table(folder, "composite").empty
