@@ -50,7 +50,7 @@ from layers.coverage import (
     score_cells,
 )
 from layers.demand import Demand, build_demand
-from layers.districts import load_districts
+from layers.districts import admin_layer, load_districts
 from layers.night import (
     CENTRAL_CITY_ADCODES,
     central_city,
@@ -224,6 +224,10 @@ def _add_derived_layers(
     out["nightlife_candidates"] = nightlife_candidates(ex.pois)
     out["night_markets"] = merge_planner_entries(night_markets(ex.pois), planning["night_markets"])
     out["themed_street_candidates"] = suggest_themed_streets(ex.streets, ex.pois)
+    admin = admin_layer(ex.admin)
+    out["osm_admin"] = admin.assign(
+        id=[f"{k}:{n}" for k, n in zip(admin["kind"], admin["name_zh"], strict=True)]
+    )
     notes = (belt.message,) if belt.layer.empty else ()
     return out, notes
 
@@ -238,7 +242,14 @@ def _placement_notes(demand: Demand) -> tuple[str, ...]:
     )
 
 
-SCORED_PLACE_LAYERS = ("two_streets", "four_districts", "new_towns", "municipal_centres")
+#: Place layers scored like districts (OSM admin areas too: 街道/镇 when the extract has them).
+SCORED_PLACE_LAYERS = (
+    "two_streets",
+    "four_districts",
+    "new_towns",
+    "municipal_centres",
+    "osm_admin",
+)
 
 
 def _polygons(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

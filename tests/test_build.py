@@ -184,3 +184,31 @@ def test_kyoto_build_explains_what_it_cannot_do(tmp_path: Path) -> None:
     assert "riverside belt cannot be drawn" in text
     assert len(read_table(folder, "themed_street_candidates")) >= 1
     assert read_table(folder, "composite").empty
+
+
+ADMIN_RELATION = """  <node id="70" lat="31.1995" lon="121.4695"/>
+  <node id="71" lat="31.1995" lon="121.4765"/>
+  <node id="72" lat="31.2035" lon="121.4765"/>
+  <node id="73" lat="31.2035" lon="121.4695"/>
+  <way id="110"><nd ref="70"/><nd ref="71"/><nd ref="72"/><nd ref="73"/><nd ref="70"/></way>
+  <relation id="300">
+    <member type="way" ref="110" role="outer"/>
+    <tag k="type" v="boundary"/><tag k="boundary" v="administrative"/>
+    <tag k="admin_level" v="8"/><tag k="name" v="测试街道"/><tag k="name:en" v="Test Subdistrict"/>
+  </relation>
+</osm>"""
+
+
+def test_osm_admin_areas_become_a_layer_and_are_scored(tmp_path: Path) -> None:
+    """A 街道 boundary (admin_level 8) in the extract is offered as a layer and scored."""
+    osm = tmp_path / "toy_admin.osm"
+    osm.write_text(
+        TOY.read_text(encoding="utf-8").replace("</osm>", ADMIN_RELATION), encoding="utf-8"
+    )
+    run_build(osm, tmp_path / "b")
+    folder, _ = load_manifest(tmp_path / "b")
+    admin = read_table(folder, "osm_admin")
+    assert list(admin["name_zh"]) == ["测试街道"] and list(admin["kind"]) == ["admin_level_8"]
+    scores = read_table(folder, "place_scores")
+    mine = scores[scores["area"] == "admin_level_8:测试街道"]
+    assert len(mine) > 0 and mine["pop"].gt(0).all()
