@@ -311,6 +311,7 @@ def layer_frames(res: BuildResult) -> dict[str, pd.DataFrame]:
             WGS84
         ),
         "network_edges": _edges_frame(res).to_crs(WGS84),
+        "water": prep.extract.water[["kind", "name", "geometry"]],
         "pois": _pois_frame(prep),
         "districts": _district_frame(res),
         "area_scores": res.area_scores,
@@ -329,21 +330,30 @@ def layer_frames(res: BuildResult) -> dict[str, pd.DataFrame]:
 
 
 def _edges_frame(res: BuildResult) -> gpd.GeoDataFrame:
+    """Edges as lines (vectorised: each edge's segments in order, then its last vertex),
+    with the ``highway`` class and ``name`` of their way for drawing a basemap."""
     net = res.prep.network
     order = np.lexsort((net.seg_offset_m, net.seg_edge))
     e = net.seg_edge[order]
     starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
-    coords, idx = [], []
-    for k, s in enumerate(starts):
-        end = starts[k + 1] if k + 1 < len(starts) else len(order)
-        segs = order[s:end]
-        verts = np.r_[net.seg_a[segs], net.seg_b[segs[-1]]]
-        coords.append(net.vertex_xy[verts])
-        idx.append(np.full(len(verts), k))
-    lines = shapely.linestrings(np.concatenate(coords), indices=np.concatenate(idx))
+    last = np.r_[starts[1:] - 1, len(order) - 1]
+    n_edges = len(starts)
+    verts = np.insert(net.seg_a[order], last + 1, net.seg_b[order][last])
+    per_edge = np.repeat(np.arange(n_edges), last - starts + 1)
+    idx = np.insert(per_edge, last + 1, np.arange(n_edges))
+    lines = shapely.linestrings(net.vertex_xy[verts], indices=idx)
     eid = e[starts]
+    way = net.edge_way_id[eid]
+    hw = res.prep.extract.highways
+    attrs = hw.attrs.assign(way_id=hw.way_id).drop_duplicates("way_id").set_index("way_id")
     return gpd.GeoDataFrame(
-        {"edge": eid, "way_id": net.edge_way_id[eid], "length_m": net.edge_length_m[eid].round(2)},
+        {
+            "edge": eid,
+            "way_id": way,
+            "highway": attrs["highway"].reindex(way).to_numpy(),
+            "name": attrs["name"].reindex(way).to_numpy(),
+            "length_m": net.edge_length_m[eid].round(2),
+        },
         geometry=lines,
         crs=net.crs,
     )
@@ -370,8 +380,17 @@ def _pois_frame(prep: Prepared) -> gpd.GeoDataFrame:
 def _district_frame(res: BuildResult) -> gpd.GeoDataFrame:
     d = load_districts(None)
     comp = res.composite.rename(columns={"area": "adcode"})
-    areas = res.demand.areas.rename(columns={"area_id": "adcode"})[
-        ["adcode", "covered_share", "demand_pop", "pop_off_network", "method", "note"]
+    areas = res.demand.areas.rename(
+        columns={"area_id": "adcode", "note": "placement_note", "method": "placement_method"}
+    )[
+        [
+            "adcode",
+            "covered_share",
+            "demand_pop",
+            "pop_off_network",
+            "placement_method",
+            "placement_note",
+        ]
     ]
     out = d.merge(areas, on="adcode", how="left").merge(comp, on="adcode", how="left")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=WGS84)
