@@ -11,6 +11,7 @@ from streamlit_folium import st_folium
 
 from app.i18n import t
 from app.maps import build_map
+from app.safety import MAX_UPLOAD_MB, inside_allowed, store_upload
 from geo.errors import ShangquanError
 from shangquan.pipeline import Options, Prepared, notes, prepare
 
@@ -28,10 +29,28 @@ def available_extracts() -> dict[str, Path]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def load(path: str, mtime: float) -> Prepared:
+def load(path: str, mtime: float, table: str | None = None, datum: str = "wgs84") -> Prepared:
     """Prepared extract, shared between sessions (frozen results: never mutated)."""
     del mtime  # part of the cache key only: a changed file is read again
-    return prepare(path, options=Options())
+    return prepare(path, options=Options(), poi_table=table, datum=datum)  # type: ignore[arg-type]
+
+
+def _uploaded_table(lang: str) -> tuple[str | None, str]:
+    """An uploaded planner POI table, stored under a safe name; (path or None, datum)."""
+    up = st.sidebar.file_uploader(
+        t("upload_table", lang),
+        type=["csv", "txt", "xlsx", "geojson", "json"],
+        help=t("upload_help", lang).format(mb=MAX_UPLOAD_MB),
+        key="upload",
+    )
+    datum = st.sidebar.selectbox(t("datum", lang), ["wgs84", "gcj02", "bd09"], key="datum")
+    if up is None:
+        return None, datum
+    cache = st.session_state.setdefault("_uploads", {})
+    key = (up.name, up.size)
+    if key not in cache:
+        cache[key] = str(store_upload(up.name, up.getvalue()))
+    return cache[key], datum
 
 
 def main(lang: str) -> None:
@@ -44,13 +63,16 @@ def main(lang: str) -> None:
         help=t("extract_help", lang),
         key="extract",
     )
-    path = extracts.get(choice) or Path(st.sidebar.text_input(t("path", lang), key="path"))
-    if not str(path) or str(path) == ".":
+    typed = "" if choice in extracts else st.sidebar.text_input(t("path", lang), key="path")
+    if choice not in extracts and not typed.strip():
         st.info(t("extract_help", lang))
         return
     try:
+        path = extracts[choice] if choice in extracts else inside_allowed(typed.strip())
+        table, datum = _uploaded_table(lang)
         with st.spinner(t("reading", lang)):
-            prep = load(str(path), path.stat().st_mtime if path.exists() else 0.0)
+            mtime = path.stat().st_mtime if path.exists() else 0.0
+            prep = load(str(path), mtime, table, datum)
     except ShangquanError as exc:
         st.error(f"{t('error', lang)}: {exc}")
         return
@@ -79,6 +101,8 @@ def main(lang: str) -> None:
     st_folium(m, height=560, use_container_width=True, returned_objects=[], key="explore_map")
     st.caption(t("attribution", lang))
     st.dataframe(_category_table(prep, lang), hide_index=True, width="stretch")
+    if prep.table is not None:
+        st.info(f"{t('upload_table', lang)}: {prep.table.summary()}")
     for line in notes(prep):
         st.warning(line)
     st.caption(t("coming", lang))

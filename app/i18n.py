@@ -26,6 +26,12 @@ _T: dict[str, tuple[str, str]] = {
         "Pick a shipped extract or type a local path (.osm.pbf / .osm / .osm.gz / .osm.bz2)",
     ),
     "path": ("本地文件路径", "Local file path"),
+    "upload_table": ("上传 POI 表（CSV/XLSX/GeoJSON）", "Upload a POI table (CSV/XLSX/GeoJSON)"),
+    "upload_help": (
+        "规划部门的 POI 表，最大 {mb} MB；请选择其坐标系（百度为 BD-09，高德/腾讯为 GCJ-02）",
+        "A planners' POI table, up to {mb} MB; its datum: Baidu BD-09, Amap/Tencent GCJ-02",
+    ),
+    "datum": ("坐标系", "Datum"),
     "other": ("其他文件…", "Other file…"),
     "basemap": ("底图", "Basemap"),
     "no_basemap": ("无底图（离线）", "None (offline)"),

@@ -47,7 +47,8 @@ from app.i18n import (
     t,
     tf,
 )
-from geo.errors import ShangquanError
+from app.safety import inside_allowed
+from geo.errors import InputDataError, ShangquanError
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,12 @@ def _build_picker(lang: str) -> str:
     if "builds_dir" not in st.session_state:
         st.session_state["builds_dir"] = _default_builds_dir()
     root = sb.text_input(t("builds_dir", lang), key="builds_dir", help=t("builds_dir_help", lang))
-    builds = dat.list_builds(Path(root)) if root else []
+    builds = []
+    if root:
+        try:
+            builds = dat.list_builds(inside_allowed(root))
+        except InputDataError as exc:
+            sb.error(str(exc))
     options = [str(b.folder) for b in builds] + [SHIPPED_OPTION]
     labels = {
         str(b.folder): f"{b.build_id} · {b.osm_name}"

@@ -62,7 +62,11 @@ def roots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def server(roots: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("e2e_log") / "streamlit.log"
-    env = {**os.environ, "SHANGQUAN_BUILDS": str(roots["shanghai"])}
+    env = {
+        **os.environ,
+        "SHANGQUAN_BUILDS": str(roots["shanghai"]),
+        "SHANGQUAN_DATA_ROOTS": str(roots["evil"]),  # the second build is read via ?builds=
+    }
     cmd = [
         sys.executable,
         "-m",
