@@ -36,6 +36,8 @@ _CATEGORY_FIELDS = frozenset(
     }
 )
 _REQUIRED = ("name_zh", "name_en", "status")
+#: Column names of the :func:`classify_tags` frame; a category id may not take one.
+_RESULT_COLUMNS = frozenset({"categories", "excluded_from", "ambiguous"})
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_RE = re.compile(r"^(?P<key>[^=~\s]+)(?P<op>[=~])(?P<val>[^=~]+)$")
 
@@ -210,15 +212,16 @@ def classify_tags(
                 ignored += 1
             elif not cl.excluded:
                 unmatched[_main_tag(tags, taxonomy.candidate_keys)] += 1
+    # all columns at once: one insert per category is quadratic (and warns) with many of them
     df = pd.DataFrame(
         {
             "categories": [";".join(r[0]) for r in rows],
             "excluded_from": [";".join(r[1]) for r in rows],
             "ambiguous": [r[2] for r in rows],
-        }
+            **{cid: [cid in r[0] for r in rows] for cid in taxonomy.ids},
+        },
+        index=pd.RangeIndex(len(rows)),
     )
-    for cid in taxonomy.ids:
-        df[cid] = [cid in r[0] for r in rows]
     report = ClassifyReport(
         total=len(rows),
         per_category={cid: int(df[cid].sum()) for cid in taxonomy.ids},
@@ -254,8 +257,14 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
     except FileNotFoundError as exc:
         msg = f"{p}: taxonomy file not found"
         raise InputDataError(msg) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an int over 4300 digits
         msg = f"{p}: not a valid UTF-8 TOML file ({exc})"
+        raise InputDataError(msg) from exc
+    except RecursionError as exc:
+        msg = f"{p}: not a valid TOML file (arrays or tables nested too deeply)"
+        raise InputDataError(msg) from exc
+    except OSError as exc:
+        msg = f"{p}: cannot read the taxonomy file ({exc.strerror or exc})"
         raise InputDataError(msg) from exc
     problems: list[str] = []
     tax = _build_taxonomy(data, str(p), problems)
@@ -269,6 +278,9 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
 
 def _build_taxonomy(data: dict[str, Any], source: str, problems: list[str]) -> Taxonomy | None:
     meta = data.get("meta", {})
+    if not isinstance(meta, dict):
+        problems.append("meta: must be a table ([meta])")
+        meta = {}
     cats_raw = data.get("category")
     if not isinstance(cats_raw, dict) or not cats_raw:
         problems.append("[category.*]: no categories defined")
@@ -312,6 +324,8 @@ def _category(cid: str, raw: Any, problems: list[str]) -> Category | None:
     n_before = len(problems)
     if not _ID_RE.match(cid):
         problems.append(f"{where}: id must be lower_snake_case ASCII")
+    elif cid in _RESULT_COLUMNS:
+        problems.append(f"{where}: id {cid!r} is reserved (a column of the classification)")
     for key in sorted(set(raw) - _CATEGORY_FIELDS):
         problems.append(
             f"{where}: unknown field {key!r} (known: {', '.join(sorted(_CATEGORY_FIELDS))})"
@@ -328,7 +342,7 @@ def _category(cid: str, raw: Any, problems: list[str]) -> Category | None:
     lists = {}
     for key in ("keywords_zh", "keywords_en", "exclude", "overlaps"):
         val = raw.get(key, [])
-        if val and not _str_list(val):
+        if not _str_list(val):  # also "", 0, false: falsy, but not lists
             problems.append(f"{where}.{key}: must be a list of non-empty strings")
             val = []
         lists[key] = val

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import geopandas as gpd
 import numpy as np
@@ -57,6 +57,9 @@ _WATER_AREA_TAGS = {
     "landuse": {"reservoir", "basin"},
 }
 _PROGRESS_EVERY = 20_000
+#: libosmium's limits for a PBF BlobHeader and a (compressed or raw) Blob.
+_PBF_MAX_HEADER = 64 * 1024
+_PBF_MAX_BLOB = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class ReadStats:
     poi_candidates: int
     relations_without_geometry: int
     invalid_areas: int
+    invalid_locations: int = 0  # tagged nodes whose lat/lon is out of range (e.g. swapped)
 
 
 @dataclass(frozen=True)
@@ -203,22 +207,121 @@ def read_osm(
         no OSM data.
     """
     p = check_osm_path(path)
+    if p.name.lower().endswith(".pbf"):
+        _check_pbf(p)
     col = _Collector(rules=walk_rules, poi_keys=frozenset(poi_keys))
     t0 = time.perf_counter()
     try:
         _single_pass(p, col, progress=progress)
     except InputDataError:
         raise
-    except (RuntimeError, ValueError, OSError, KeyError) as exc:
+    except (RuntimeError, ValueError, OSError, KeyError, osmium.InvalidLocationError) as exc:
+        # InvalidLocationError (a bad lat/lon in XML) derives from Exception only
         msg = f"{p}: cannot read OSM data — the file is truncated or corrupt ({exc})"
         raise InputDataError(msg) from exc
     seconds = time.perf_counter() - t0
-    if not col.counts.get("objects"):
-        msg = f"{p}: contains no OSM nodes, ways or relations"
+    if not col.counts.get("objects"):  # untagged objects are filtered out before counting
+        msg = f"{p}: contains no OSM nodes, ways or relations with tags (nothing to map)"
         raise InputDataError(msg)
     extract = _finish(p, col, seconds)
     log.info("read %s in %.1f s: %s", p.name, seconds, extract.stats)
     return extract
+
+
+def _check_pbf(path: Path) -> None:
+    """Refuse a PBF whose block structure or header block is broken, before libosmium reads it.
+
+    libosmium (2.23.1, pyosmium 4.3.2) leaks the file descriptor when it meets such a file:
+    a long-running app reading bad uploads would run out of descriptors. This walks the block
+    headers (a few bytes per block of 8,000 objects; the data is skipped) and has libosmium
+    check the header block from memory. Errors inside later blocks do not leak and are left
+    to the real read. A file cut 1-3 bytes past a block, which libosmium reads as complete,
+    is caught here too; one cut exactly at a block boundary cannot be told from a whole file.
+
+    Raises
+    ------
+    InputDataError
+        A block is cut, too large or of the wrong type, or the header block is corrupt.
+    """
+    size = path.stat().st_size
+    header_block = b""
+    with path.open("rb") as f:
+        pos = index = 0
+        while pos < size:
+            where = f"PBF block {index} at byte {pos}"
+            prefix = f.read(4)
+            hlen = int.from_bytes(prefix, "big")
+            if len(prefix) < 4 or not 0 < hlen <= _PBF_MAX_HEADER:
+                _pbf_error(path, f"{where}: no valid block header length")
+            try:
+                fields = _pb_fields(f.read(hlen))
+            except ValueError as exc:
+                _pbf_error(path, f"{where}: unreadable block header ({exc})")
+            kind = fields.get(1, [b""])[0]
+            expected = b"OSMHeader" if index == 0 else b"OSMData"
+            if kind != expected:
+                shown = kind[:20] if isinstance(kind, bytes) else kind
+                _pbf_error(path, f"{where}: type {shown!r}, expected {expected.decode()}")
+            datasize = fields.get(3, [0])[0]
+            end = pos + 4 + hlen + (datasize if isinstance(datasize, int) else 0)
+            if not isinstance(datasize, int) or not 0 < datasize <= _PBF_MAX_BLOB or end > size:
+                _pbf_error(path, f"{where}: block size {datasize!r} runs past the end of the file")
+            if index == 0:
+                f.seek(0)
+                header_block = f.read(end)
+            pos, index = end, index + 1
+            f.seek(pos)
+    reader = None
+    try:  # from memory: no descriptor to leak
+        reader = osmium.io.Reader(osmium.io.FileBuffer(header_block, "pbf"), osmium.osm.NOTHING)
+        reader.header()
+    except (RuntimeError, ValueError) as exc:
+        _pbf_error(path, f"PBF header block: {exc}")
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _pbf_error(path: Path, detail: str) -> NoReturn:
+    msg = f"{path}: cannot read OSM data — the file is truncated or corrupt ({detail})"
+    raise InputDataError(msg)
+
+
+def _pb_fields(buf: bytes) -> dict[int, list[int | bytes]]:
+    """The fields of a protobuf message (wire level): number -> values; ValueError if broken."""
+    fields: dict[int, list[int | bytes]] = {}
+    i = 0
+    while i < len(buf):
+        key, i = _pb_varint(buf, i)
+        wire = key & 7
+        value: int | bytes
+        if wire == 0:
+            value, i = _pb_varint(buf, i)
+        elif wire in (1, 2, 5):
+            n = 8 if wire == 1 else 4 if wire == 5 else 0
+            if wire == 2:
+                n, i = _pb_varint(buf, i)
+            if i + n > len(buf):
+                raise ValueError("a field runs past the end")
+            value, i = buf[i : i + n], i + n
+        else:
+            raise ValueError(f"wire type {wire}")
+        fields.setdefault(key >> 3, []).append(value)
+    return fields
+
+
+def _pb_varint(buf: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while shift < 64:
+        if i >= len(buf):
+            raise ValueError("a number runs past the end")
+        byte = buf[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, i
+        shift += 7
+    raise ValueError("a number longer than 64 bits")
 
 
 def _single_pass(path: Path, col: _Collector, *, progress: bool) -> None:
@@ -257,7 +360,7 @@ def _single_pass(path: Path, col: _Collector, *, progress: bool) -> None:
                 _on_area(obj, col, wkb)
     finally:
         bar.close()
-    # untagged nodes never reach Python (EmptyTagFilter); count them as read objects too
+    # untagged objects never reach Python (EmptyTagFilter): n counts the tagged ones
     col.bump("objects", n)
 
 
@@ -276,6 +379,7 @@ def _on_node(node: Any, col: _Collector) -> None:
     col.bump("tagged_nodes")
     tags = _tags(node)
     if not node.location.valid():
+        col.bump("invalid_locations")  # counted in ReadStats, not dropped silently
         return
     lon, lat = node.location.lon, node.location.lat
     if any(k in col.poi_keys for k in tags):
@@ -434,6 +538,7 @@ def _finish(path: Path, col: _Collector, seconds: float) -> OsmExtract:
         poi_candidates=len(col.pois),
         relations_without_geometry=c.get("relations_without_geometry", 0),
         invalid_areas=c.get("invalid_areas", 0),
+        invalid_locations=c.get("invalid_locations", 0),
     )
     bbox = (col.lon_min, col.lat_min, col.lon_max, col.lat_max)
     if col.lon_min > col.lon_max:  # no highway at all: fall back to the POIs' extent

@@ -299,15 +299,22 @@ def _find_column(
             return by_lower[wanted.strip().lower()]
         raise InputDataError(
             f"{source}: column {wanted!r} given as {option} is not in the file; "
-            f"its columns are {list(columns)}"
+            f"its columns are {_listing(columns)}"
         )
     for candidate in candidates:
         if candidate in by_lower:
             return by_lower[candidate]
     raise InputDataError(
-        f"{source}: no {option.split('_')[0]} column found among {list(columns)}; "
+        f"{source}: no {option.split('_')[0]} column found among {_listing(columns)}; "
         f"name it one of {', '.join(candidates)} or pass {option}=..."
     )
+
+
+def _listing(columns: Sequence[str], limit: int = 30) -> str:
+    """Column names for a message: a long header (a binary file read as text) is cut."""
+    shown = [name if len(name) <= 80 else name[:80] + "…" for name in columns[:limit]]
+    more = f" and {len(columns) - limit} more" if len(columns) > limit else ""
+    return f"{shown}{more}"
 
 
 # ---------------------------------------------------------------- text (CSV/TXT)
@@ -415,11 +422,20 @@ def _parse_lines(lines: list[str | None], *, source: Path) -> _RawTable:
     delimiter = _sniff_delimiter(first)
     records = _records(lines, delimiter)
     header_at = next(
-        (i for i, record in enumerate(records) if any(f.strip() for f in record.fields or [])),
+        (
+            i
+            for i, record in enumerate(records)
+            if record.fields is None or any(f.strip() for f in record.fields)
+        ),
         None,
     )
     if header_at is None:
         raise InputDataError(f"{source}: no header line with column names; add one")
+    if records[header_at].fields is None:  # else a data row would become the header
+        raise InputDataError(
+            f"{source}: the header line cannot be parsed (a field longer than "
+            f"{csv.field_size_limit()} characters, or broken quotes); fix the first line"
+        )
     raw = _RawTable(columns=_column_names(records[header_at].fields or []))
     for record in records[header_at + 1 :]:
         _add_text_record(raw, record)
@@ -472,21 +488,31 @@ def _parse_run(lines: list[str], delimiter: str, *, first_row: int) -> list[_Rec
 
 def _sniff_delimiter(header_line: str) -> str:
     """Pick the delimiter that splits the header into most columns (comma on a tie)."""
-    widths = {d: len(next(csv.reader([header_line], delimiter=d), [])) for d in (",", "\t", ";")}
+    widths = {d: _width(header_line, d) for d in (",", "\t", ";")}
     return max(widths, key=lambda d: widths[d])  # max keeps the first of equal widths
+
+
+def _width(line: str, delimiter: str) -> int:
+    """Number of fields ``delimiter`` splits ``line`` into; 0 if csv rejects the line."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:  # e.g. a field over csv.field_size_limit(): not split by this delimiter
+        return 0
 
 
 def _column_names(header: Sequence[Any]) -> list[str]:
     """Strip header names, name blank ones and make duplicates unique ("name.1")."""
     names: list[str] = []
     seen: set[str] = set()
-    for position, value in enumerate(header, start=1):
+    last_suffix: dict[str, int] = {}  # restart where the base's last duplicate stopped:
+    for position, value in enumerate(header, start=1):  # from 1 is quadratic in repeats
         base = "" if value is None else str(value).strip()
         base = base or f"unnamed_{position}"
-        name, suffix = base, 0
+        name, suffix = base, last_suffix.get(base, 0)
         while name in seen:
             suffix += 1
             name = f"{base}.{suffix}"
+        last_suffix[base] = suffix
         seen.add(name)
         names.append(name)
     return names
@@ -517,14 +543,16 @@ def _add_text_record(raw: _RawTable, record: _Record) -> None:
 def _read_excel(source: Path) -> _RawTable:
     """Read the first sheet of an .xlsx workbook; the first non-empty row is the header."""
     rows = _excel_rows(source)
-    body = [(number, values) for number, values in rows if any(_cell_text(v) for v in values)]
+    body = [
+        (number, values) for number, values in rows if any(_cell_text(v) for v in values.values())
+    ]
     if not body:
         raise InputDataError(
             f"{source}: the first sheet is empty (no data rows); put the table on the first sheet"
         )
     (_, header), data = body[0], body[1:]
     keep = _excel_columns(header, [values for _, values in data])
-    names = [_cell_text(header[i]) if i < len(header) else None for i in keep]
+    names = [_cell_text(header.get(i)) for i in keep]
     labels = [
         name if name and name.strip() else f"unnamed_{get_column_letter(i + 1)}"
         for name, i in zip(names, keep, strict=True)
@@ -532,16 +560,22 @@ def _read_excel(source: Path) -> _RawTable:
     raw = _RawTable(columns=_column_names(labels))
     for number, values in data:
         raw.rows.append(number)
-        raw.records.append([_cell_text(values[i]) if i < len(values) else None for i in keep])
+        raw.records.append([_cell_text(values.get(i)) for i in keep])
     return raw
 
 
-def _excel_rows(source: Path) -> list[tuple[int, tuple[Any, ...]]]:
-    """Load the cell values of the first sheet with their sheet row numbers."""
+def _excel_rows(source: Path) -> list[tuple[int, dict[int, Any]]]:
+    """Load the values of the first sheet: (sheet row number, {0-based column: value}).
+
+    Only rows holding a value are returned, each as a sparse mapping: a sheet with one
+    stray cell at XFD1048576 is a few kilobytes, and its dense rectangle 17 billion cells.
+    """
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        # our own handle: openpyxl leaves its file open when a broken workbook fails to load
+        # (a ResourceWarning later, an error under warnings-as-errors)
+        with warnings.catch_warnings(record=True) as caught, source.open("rb") as handle:
             warnings.simplefilter("always")
-            workbook = openpyxl.load_workbook(source, read_only=False, data_only=True)
+            workbook = openpyxl.load_workbook(handle, read_only=False, data_only=True)
     except Exception as exc:
         raise InputDataError(
             f"{source}: cannot read as an Excel workbook ({type(exc).__name__}: {exc}); "
@@ -550,26 +584,38 @@ def _excel_rows(source: Path) -> list[tuple[int, tuple[Any, ...]]]:
     for warning in caught:
         logger.debug("%s: openpyxl: %s", source, warning.message)
     try:
+        if not workbook.worksheets:  # e.g. only a chart sheet, or the sheet part is missing
+            raise InputDataError(
+                f"{source}: the workbook has no worksheet; "
+                "open it in Excel or WPS and save it again as .xlsx"
+            )
         sheet = workbook.worksheets[0]
         if len(workbook.worksheets) > 1:
             logger.info("%s: reading the first sheet %r only", source, sheet.title)
-        return [
-            (number, tuple(values))
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
-        ]
+        return _sparse_rows(sheet)
     finally:
         workbook.close()
 
 
-def _excel_columns(header: tuple[Any, ...], data: list[tuple[Any, ...]]) -> list[int]:
+def _sparse_rows(sheet: Any) -> list[tuple[int, dict[int, Any]]]:
+    """The rows of ``sheet`` that hold a value, as {0-based column: value}, in row order."""
+    cells = getattr(sheet, "_cells", None)  # {(row, column): Cell}: the cells in the file
+    if not isinstance(cells, dict):  # another openpyxl: the dense walk (slow on stray cells)
+        dense = enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)
+        return [(n, {i: v for i, v in enumerate(vs) if v is not None}) for n, vs in dense]
+    rows: dict[int, dict[int, Any]] = {}
+    for (row, column), cell in cells.items():
+        if cell.value is not None:
+            rows.setdefault(row, {})[column - 1] = cell.value
+    return [(row, dict(sorted(rows[row].items()))) for row in sorted(rows)]
+
+
+def _excel_columns(header: dict[int, Any], data: list[dict[int, Any]]) -> list[int]:
     """Indices of the columns to keep: named ones, and unnamed ones that hold data."""
-    width = max([len(header), *(len(values) for values in data)])
-    return [
-        i
-        for i in range(width)
-        if (i < len(header) and _cell_text(header[i]))
-        or any(i < len(values) and _cell_text(values[i]) for values in data)
-    ]
+    used = {i for i, value in header.items() if _cell_text(value)}
+    for values in data:
+        used.update(i for i, value in values.items() if _cell_text(value))
+    return sorted(used)
 
 
 def _cell_text(value: Any) -> str | None:
@@ -604,10 +650,15 @@ def _read_geojson(source: Path) -> _RawTable:
 def _geojson_features(source: Path) -> list[Any]:
     """Parse the file and return its list of features."""
     try:
-        document = json.loads(source.read_bytes().decode("utf-8-sig"))
+        document = json.loads(source.read_bytes().decode("utf-8-sig"), parse_int=_json_int)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputDataError(
             f"{source}: not valid GeoJSON ({exc}); export it again as UTF-8 GeoJSON"
+        ) from exc
+    except RecursionError as exc:
+        raise InputDataError(
+            f"{source}: not valid GeoJSON (arrays or objects nested too deeply); "
+            "export it again as UTF-8 GeoJSON"
         ) from exc
     kind = document.get("type") if isinstance(document, dict) else None
     if kind == "Feature":
@@ -621,6 +672,18 @@ def _geojson_features(source: Path) -> list[Any]:
     if not features:
         raise InputDataError(f"{source}: the FeatureCollection has no features (no data rows)")
     return features
+
+
+def _json_int(text: str) -> int | float:
+    """Parse a JSON integer; one too long for ``int`` (over 4300 digits) becomes ±inf.
+
+    Python refuses to convert such a literal (ValueError), which would reject the whole
+    file; as ±inf it is one row's non-finite coordinate or one odd property value.
+    """
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def _properties(feature: Any) -> dict[Any, Any]:
@@ -791,21 +854,28 @@ def _build_frame(
     lat_wgs84: np.ndarray,
 ) -> gpd.GeoDataFrame:
     """Assemble the GeoDataFrame of the kept records."""
-    data: dict[str, Any] = {}
-    for at, name in enumerate(raw.columns):
-        out_name = _output_name(name, raw.columns)
+    names = [_output_name(name, raw.columns) for name in raw.columns]
+    # the text columns as one object block: a Series per column costs ~0.1 ms each, which
+    # is seconds for a header of 100,000 columns (a binary file read as text)
+    text = np.empty((len(keep), len(names)), dtype=object)
+    for row, i in enumerate(keep):
+        text[row, :] = raw.records[i]
+    frame = pd.DataFrame(text, columns=names, dtype="object")
+    for name, out_name in zip(raw.columns, names, strict=True):
         if name == raw.lon_col:
-            data[out_name] = pd.Series(lon, dtype="float64")
+            frame[out_name] = np.asarray(lon, dtype="float64")
         elif name == raw.lat_col:
-            data[out_name] = pd.Series(lat, dtype="float64")
-        else:
-            values = [raw.records[i][at] for i in keep]
-            data[out_name] = pd.Series(values, dtype="object")
-    data["row"] = pd.Series([raw.rows[i] for i in keep], dtype="int64")
-    data["lon_wgs84"] = pd.Series(lon_wgs84, dtype="float64")
-    data["lat_wgs84"] = pd.Series(lat_wgs84, dtype="float64")
+            frame[out_name] = np.asarray(lat, dtype="float64")
+    extra = pd.DataFrame(
+        {
+            "row": np.asarray([raw.rows[i] for i in keep], dtype="int64"),
+            "lon_wgs84": np.asarray(lon_wgs84, dtype="float64"),
+            "lat_wgs84": np.asarray(lat_wgs84, dtype="float64"),
+        }
+    )
+    frame = pd.concat([frame, extra], axis=1)
     geometry = gpd.points_from_xy(lon_wgs84, lat_wgs84, crs="EPSG:4326")
-    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=geometry, crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
 def _output_name(name: str, columns: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ from every outlet (e.g. wet market 500 m; breakfast 500 m as a named assumption)
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -107,8 +108,14 @@ def load_rules(path: str | Path = DEFAULT_RULES) -> Rules:
     except FileNotFoundError as exc:
         msg = f"{p}: rules file not found"
         raise InputDataError(msg) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an int over 4300 digits
         msg = f"{p}: not a valid UTF-8 TOML file ({exc})"
+        raise InputDataError(msg) from exc
+    except RecursionError as exc:
+        msg = f"{p}: not a valid TOML file (arrays or tables nested too deeply)"
+        raise InputDataError(msg) from exc
+    except OSError as exc:
+        msg = f"{p}: cannot read the rules file ({exc.strerror or exc})"
         raise InputDataError(msg) from exc
     problems: list[str] = []
     rules = _build(data, str(p), problems)
@@ -122,7 +129,12 @@ def load_rules(path: str | Path = DEFAULT_RULES) -> Rules:
 
 def _num(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> float:
     val = raw.get(key)
-    if isinstance(val, bool) or not isinstance(val, int | float) or not val > 0:
+    if (
+        isinstance(val, bool)
+        or not isinstance(val, int | float)
+        or not val > 0
+        or not math.isfinite(val)  # inf (TOML allows it) is no distance
+    ):
         problems.append(f"{where}.{key}: must be a positive number, got {val!r}")
         return 0.0
     return float(val)
@@ -130,7 +142,7 @@ def _num(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> floa
 
 def _status(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> str:
     val = raw.get(key)
-    if val not in STATUSES:
+    if not isinstance(val, str) or val not in STATUSES:  # a list or table is unhashable
         problems.append(
             f"{where}.{key}: unknown status {val!r} (use {', '.join(sorted(STATUSES))})"
         )
@@ -138,8 +150,26 @@ def _status(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> s
     return str(val)
 
 
+def _tables(data: dict[str, Any], key: str, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """The sub-tables of ``[key.*]``; a problem for ``key`` or an entry that is not a table."""
+    raw = data.get(key, {})
+    if not isinstance(raw, dict):
+        problems.append(f"{key}: must be a table of tables ([{key}.<id>]), got {raw!r}")
+        return {}
+    out = {}
+    for k, v in raw.items():
+        if isinstance(v, dict):
+            out[k] = v
+        else:
+            problems.append(f"{key}.{k}: must be a table ([{key}.{k}]), got {v!r}")
+    return out
+
+
 def _build(data: dict[str, Any], source: str, problems: list[str]) -> Rules | None:
-    meta = data.get("meta", {})
+    meta: Any = data.get("meta", {})
+    if not isinstance(meta, dict):
+        problems.append(f"meta: must be a table ([meta]), got {meta!r}")
+        meta = {}
     checked = meta.get("checked")
     if not isinstance(checked, dt.date):
         problems.append("meta.checked: must be a date such as 2026-11-24")
@@ -147,11 +177,13 @@ def _build(data: dict[str, Any], source: str, problems: list[str]) -> Rules | No
     target = meta.get("target_share")
     if not isinstance(target, float) or not 0 < target <= 1:
         problems.append(f"meta.target_share: must be a share in (0, 1], got {target!r}")
-    tiers = {k: _tier(k, v, problems) for k, v in data.get("tier", {}).items()}
+    tiers = {k: _tier(k, v, problems) for k, v in _tables(data, "tier", problems).items()}
     if not tiers:
         problems.append("[tier.*]: no tiers defined")
-    cats = {k: _category(k, v, tiers, problems) for k, v in data.get("category", {}).items()}
-    areas = {k: _area(k, v, problems) for k, v in data.get("area_type", {}).items()}
+    cats = {
+        k: _category(k, v, tiers, problems) for k, v in _tables(data, "category", problems).items()
+    }
+    areas = {k: _area(k, v, problems) for k, v in _tables(data, "area_type", problems).items()}
     if problems:
         return None
     return Rules(tiers, cats, areas, speed, float(target), source)
@@ -175,7 +207,7 @@ def _category(
 ) -> CategoryRule:
     w = f"category.{cid}"
     names = raw.get("tiers", [])
-    if not names or not all(isinstance(n, str) for n in names):
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         problems.append(f"{w}.tiers: must list at least one tier id")
         names = []
     for n in names:
@@ -191,7 +223,7 @@ def _category(
         t_status = first.status if first else ""
         t_source = f"distance of tier {names[0]}" if names else ""
     min_count = raw.get("min_count", 1)
-    if not isinstance(min_count, int) or min_count < 1:
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
         problems.append(f"{w}.min_count: must be a whole number ≥ 1")
         min_count = 1
     status = _status(raw, "status", w, problems) if "status" in raw else t_status
