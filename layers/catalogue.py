@@ -32,6 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.errors
 from numpy.typing import NDArray
 from shapely.geometry import MultiPoint, Point, shape
 from shapely.geometry.base import BaseGeometry
@@ -366,6 +367,24 @@ def _check_duplicates(
 
 RawEntry = tuple[str, Mapping[str, Any], BaseGeometry | None]
 
+#: Everything shapely's ``shape()`` raises for malformed GeoJSON geometry (bad types, a
+#: one-point LineString, nested garbage) — a problem to report, never a crash.
+_GEOMETRY_ERRORS = (
+    ValueError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+    shapely.errors.ShapelyError,
+)
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message cut to ``limit`` characters (fuzzed inputs can be huge)."""
+    text = str(exc) or exc.__class__.__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
 
 def _toml_entries(path: Path, problems: list[str]) -> list[RawEntry]:
     try:
@@ -373,8 +392,8 @@ def _toml_entries(path: Path, problems: list[str]) -> list[RawEntry]:
     except FileNotFoundError:
         problems.append(f"{path}: place file not found")
         return []
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        problems.append(f"{path}: not a valid UTF-8 TOML file ({exc})")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+        problems.append(f"{path}: not a valid UTF-8 TOML file ({_short(exc)})")
         return []
     for key in sorted(set(data) - {"place"}):
         problems.append(f"{path}: unknown top-level key {key!r} (entries are [[place]] tables)")
@@ -409,8 +428,10 @@ def _geojson_entries(path: Path, problems: list[str]) -> list[RawEntry]:
         if feat.get("geometry") is not None:
             try:
                 geom = shape(feat["geometry"])
-            except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
-                problems.append(f"{path}: {_where(where, props)}: unreadable geometry ({exc})")
+            except _GEOMETRY_ERRORS as exc:
+                problems.append(
+                    f"{path}: {_where(where, props)}: unreadable geometry ({_short(exc)})"
+                )
                 continue
         out.append((where, props, geom))
     return out
@@ -422,8 +443,8 @@ def _read_json(path: Path, problems: list[str]) -> dict[str, Any] | None:
     except FileNotFoundError:
         problems.append(f"{path}: file not found")
         return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        problems.append(f"{path}: not a valid UTF-8 GeoJSON file ({exc})")
+    except (UnicodeDecodeError, RecursionError, ValueError) as exc:  # JSONDecodeError too
+        problems.append(f"{path}: not a valid UTF-8 GeoJSON file ({_short(exc)})")
         return None
     if not isinstance(data, dict):
         problems.append(f"{path}: not a GeoJSON object")
@@ -710,7 +731,7 @@ def _geojson_geometries(data: Mapping[str, Any]) -> list[BaseGeometry] | None:
         raws = [data]
     try:
         geoms = [shape(g) for g in raws if g is not None]
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+    except _GEOMETRY_ERRORS:
         return None
     return geoms or None
 
