@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from geo.network import WalkNetwork
 from geo.route import distances_from, distances_to
@@ -267,15 +268,20 @@ def gap_polygons(
 def _merge_cells(
     cells: gpd.GeoDataFrame, access: CategoryAccess, idx: NDArray[np.int64], area: object
 ) -> pd.DataFrame:
-    """Merge touching cells ``idx`` into polygons with their population and distances."""
+    """Merge edge-adjacent cells ``idx`` into polygons with their population and distances.
+
+    Cells lie on a regular grid, so blind spots are the connected components of the grid
+    (4-neighbour adjacency, found with scipy); each is merged with
+    ``shapely.coverage_union_all``, which is exact because neighbouring boxes share their edges.
+    """
     boxes = cells.geometry.values[idx]
-    merged = shapely.union_all(shapely.buffer(boxes, 0.01, join_style="mitre"))
-    parts = np.asarray(shapely.get_parts(merged))
-    cell_i, part_i = shapely.STRtree(parts).query(shapely.centroid(boxes), predicate="within")
-    part_of = np.full(len(idx), -1)
-    part_of[cell_i] = part_i
+    x0, y0, x1, _ = shapely.bounds(boxes[0])
+    size = x1 - x0
+    ix = np.floor((cells["x"].to_numpy()[idx] - x0) / size).astype(np.int64)
+    iy = np.floor((cells["y"].to_numpy()[idx] - y0) / size).astype(np.int64)
+    label = _grid_components(ix, iy)
     frame = pd.DataFrame(
-        {"part": part_of, "pop": cells["pop"].to_numpy()[idx], "dist": access.dist_m[idx]}
+        {"part": label, "pop": cells["pop"].to_numpy()[idx], "dist": access.dist_m[idx]}
     )
     agg = frame.groupby("part").agg(
         pop=("pop", "sum"),
@@ -283,6 +289,25 @@ def _merge_cells(
         min_dist_m=("dist", "min"),
         max_dist_m=("dist", "max"),
     )
+    order = np.argsort(label, kind="stable")
+    bounds = np.searchsorted(label[order], agg.index.to_numpy())
+    ends = np.r_[bounds[1:], len(order)]
     agg["area"] = area
-    agg["geometry"] = parts[agg.index.to_numpy()]
+    agg["geometry"] = [
+        shapely.coverage_union_all(boxes[order[a:b]]) for a, b in zip(bounds, ends, strict=True)
+    ]
     return agg.reset_index(drop=True)
+
+
+def _grid_components(ix: NDArray[np.int64], iy: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Connected-component label of each grid cell (edge neighbours only)."""
+    key = pd.Series(np.arange(len(ix)), index=pd.MultiIndex.from_arrays([ix, iy]))
+    rows, cols = [], []
+    for dx, dy in ((1, 0), (0, 1)):
+        nb = key.reindex(pd.MultiIndex.from_arrays([ix + dx, iy + dy])).to_numpy()
+        ok = ~np.isnan(nb)
+        rows.append(np.flatnonzero(ok))
+        cols.append(nb[ok].astype(np.int64))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(ix), len(ix)))
+    return connected_components(graph, directed=False)[1].astype(np.int64)

@@ -218,7 +218,13 @@ def _add_derived_layers(
 ) -> tuple[dict[str, gpd.GeoDataFrame], tuple[str, ...]]:
     """Layers derived from the extract: night economy "1+12+X" and themed-street suggestions."""
     ex = prep.extract
-    belt = riverside_belt(ex.water, clip_to=central_city(districts, adcodes=BELT_DISTRICTS))
+    notes: tuple[str, ...] = ()
+    try:
+        clip = central_city(districts, adcodes=BELT_DISTRICTS)
+    except InputDataError as exc:  # a planner's own district file without Shanghai's adcodes
+        clip = None
+        notes = (f"riverside belt not clipped to the central city: {exc}",)
+    belt = riverside_belt(ex.water, clip_to=clip)
     out = dict(planning)
     out["riverside_belt"] = belt.layer
     out["nightlife_candidates"] = nightlife_candidates(ex.pois)
@@ -228,7 +234,7 @@ def _add_derived_layers(
     out["osm_admin"] = admin.assign(
         id=[f"{k}:{n}" for k, n in zip(admin["kind"], admin["name_zh"], strict=True)]
     )
-    notes = (belt.message,) if belt.layer.empty else ()
+    notes = (*notes, belt.message) if belt.layer.empty else notes
     return out, notes
 
 
