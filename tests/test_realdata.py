@@ -162,7 +162,7 @@ def test_coverage_distances_match_networkx(shanghai_net: WalkNetwork) -> None:
                 g.add_edge(a, b, w=float(w))
     net = shanghai_net
 
-    def attach(name: str, s, i: int, outgoing: bool) -> None:  # noqa: ANN001
+    def attach(name: str, s, i: int, outgoing: bool) -> None:
         e = int(s.edge[i])
         legs = {
             int(net.edge_u[e]): s.dist_along_m[i],
