@@ -10,7 +10,6 @@ of its names contains an exclusion keyword. Nothing is dropped silently: the
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from geo.errors import InputDataError
+from geo.tomlfile import raise_problems, read_toml
 
 STATUSES = frozenset({"sourced", "secondary", "assumption", "unverified", "planner-supplied"})
 _CATEGORY_FIELDS = frozenset(
@@ -252,26 +252,10 @@ def load_taxonomy(path: str | Path) -> Taxonomy:
         problem as ``entry: reason``.
     """
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        msg = f"{p}: taxonomy file not found"
-        raise InputDataError(msg) from exc
-    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an int over 4300 digits
-        msg = f"{p}: not a valid UTF-8 TOML file ({exc})"
-        raise InputDataError(msg) from exc
-    except RecursionError as exc:
-        msg = f"{p}: not a valid TOML file (arrays or tables nested too deeply)"
-        raise InputDataError(msg) from exc
-    except OSError as exc:
-        msg = f"{p}: cannot read the taxonomy file ({exc.strerror or exc})"
-        raise InputDataError(msg) from exc
+    data = read_toml(p, what="taxonomy")
     problems: list[str] = []
     tax = _build_taxonomy(data, str(p), problems)
-    if problems:
-        listing = "\n  ".join(problems)
-        msg = f"{p}: {len(problems)} problem(s) in the POI taxonomy:\n  {listing}"
-        raise InputDataError(msg)
+    raise_problems(p, problems, title="the POI taxonomy")
     assert tax is not None  # no problems means it was built
     return tax
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from geo.errors import InputDataError
+from geo.tomlfile import raise_problems, read_toml
 from layers.data_dir import DATA_DIR
 
 DEFAULT_RULES = DATA_DIR / "life_circle_rules.toml"
@@ -103,26 +103,10 @@ class Rules:
 def load_rules(path: str | Path = DEFAULT_RULES) -> Rules:
     """Load and validate a rules file, listing every problem at once."""
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        msg = f"{p}: rules file not found"
-        raise InputDataError(msg) from exc
-    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, an int over 4300 digits
-        msg = f"{p}: not a valid UTF-8 TOML file ({exc})"
-        raise InputDataError(msg) from exc
-    except RecursionError as exc:
-        msg = f"{p}: not a valid TOML file (arrays or tables nested too deeply)"
-        raise InputDataError(msg) from exc
-    except OSError as exc:
-        msg = f"{p}: cannot read the rules file ({exc.strerror or exc})"
-        raise InputDataError(msg) from exc
+    data = read_toml(p, what="rules")
     problems: list[str] = []
     rules = _build(data, str(p), problems)
-    if problems:
-        listing = "\n  ".join(problems)
-        msg = f"{p}: {len(problems)} problem(s) in the life-circle rules:\n  {listing}"
-        raise InputDataError(msg)
+    raise_problems(p, problems, title="the life-circle rules")
     assert rules is not None
     return rules
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -38,6 +37,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import WGS84, Projector
 from geo.errors import InputDataError
 from geo.features import STATUSES, TagRule
+from geo.tomlfile import raise_problems, read_toml
 from layers.catalogue import FRAME_COLUMNS, frame_with_schema
 from layers.data_dir import DATA_DIR
 
@@ -128,14 +128,7 @@ def load_themes(path: str | Path | None = None) -> Themes:
         ``entry: reason``.
     """
     p = Path(path) if path is not None else DEFAULT_THEMES
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        msg = f"{p}: theme file not found"
-        raise InputDataError(msg) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{p}: not a valid UTF-8 TOML file ({exc})"
-        raise InputDataError(msg) from exc
+    data = read_toml(p, what="theme")
     problems: list[str] = []
     raw = data.get("theme")
     themes: list[Theme] = []
@@ -143,10 +136,7 @@ def load_themes(path: str | Path | None = None) -> Themes:
         problems.append("[theme.*]: no themes defined")
     else:
         themes = [t for tid, entry in raw.items() if (t := _theme(tid, entry, problems))]
-    if problems:
-        listing = "\n  ".join(problems)
-        msg = f"{p}: {len(problems)} problem(s) in the theme file:\n  {listing}"
-        raise InputDataError(msg)
+    raise_problems(p, problems, title="the theme file")
     return Themes(tuple(themes), str(p))
 
 

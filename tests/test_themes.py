@@ -311,3 +311,15 @@ def test_real_helsinki_suggestions(helsinki: OsmExtract) -> None:
     assert out["name_zh"].iloc[0] == "Eteläranta"
     kluuvi = street_theme_profile(helsinki.streets, helsinki.pois, name="Kluuvikatu")
     assert (kluuvi.counts["food"], kluuvi.counts["fashion"], kluuvi.n_themed) == (18, 12, 31)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x = " + "[" * 5000 + "]" * 5000 + "\n", "x = " + "1" * 5000 + "\n", "[theme\n"],
+)
+def test_broken_theme_files_are_input_errors(tmp_path: Path, text: str) -> None:
+    """Deep nesting and huge integers crashed this loader before it shared geo.tomlfile."""
+    p = tmp_path / "themes.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"themes\.toml"):
+        load_themes(p)
